@@ -1,0 +1,3 @@
+from codefix.cli import main
+
+main()

@@ -1,0 +1,208 @@
+"""The command line: flags in, rendered results out. No code analysis lives here.
+
+Exit codes: 0 nothing to report, 1 findings (or, for apply, findings left or
+`--exit-non-zero-on-fix` and a change), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from codefix import __version__
+from codefix.discovery import find_project_root, missing_paths
+from codefix.engine import RunOptions, load_project, run
+from codefix.patch import PatchError, default_patch_path, make_patch, render_diff, revert, save_patch
+from codefix.reporting import findings_as_json, make_console, plural, print_diff, print_report
+from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError
+from codefix.sourcefile import write_atomically
+from codefix.types import FileChange, FileError, RunResult
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="codefix",
+    help="Find and safely rewrite async and test-configuration bugs across a Python project.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    make_console(stderr=True).print(Text(f"codefix: error: {message}"))
+    return typer.Exit(code)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"codefix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = None,
+) -> None:
+    """Find and safely rewrite async and test-configuration bugs across a Python project."""
+
+
+PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: .).", show_default=False)]
+RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (default: rules on by default).")]
+
+
+def _compute(paths: Optional[list[Path]], rules: list[str], fix: bool) -> RunResult:
+    chosen = tuple(paths or [Path(".")])
+    missing = missing_paths(chosen)
+    if missing:
+        raise fail(f"{missing[0]}: no such file or folder")
+    try:
+        options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix)
+        return run(options, load_project(options))
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def scan(
+    paths: PathsArgument = None,
+    rule: RuleOption = [],  # noqa: B006 - typer reads the default
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+) -> None:
+    """Report findings; change nothing."""
+    result = _compute(paths, rule, fix=False)
+    console = make_console()
+    if output_format is OutputFormat.json:
+        console.file.write(findings_as_json(result))
+    else:
+        print_report(console, result)
+    raise typer.Exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _write_changes(root: Path, changes: tuple[FileChange, ...]) -> tuple[list[FileChange], list[FileError]]:
+    """Write each change atomically, unless the file changed since it was read."""
+    written: list[FileChange] = []
+    errors: list[FileError] = []
+    for change in changes:
+        target = root / change.path
+        try:
+            if target.read_bytes() != change.before:
+                errors.append(FileError(change.path, "changed while codefix was running; not written"))
+                continue
+            write_atomically(target, change.after)
+        except OSError as exc:
+            errors.append(FileError(change.path, f"cannot write: {exc.strerror or exc}"))
+            continue
+        written.append(change)
+    return written, errors
+
+
+@app.command()
+def apply(
+    paths: PathsArgument = None,
+    rule: RuleOption = [],  # noqa: B006
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; touch no source file.")] = False,
+    patch: Annotated[Optional[Path], typer.Option("--patch", help="Where to save the reversible patch.")] = None,
+    exit_non_zero_on_fix: Annotated[
+        bool, typer.Option("--exit-non-zero-on-fix", help="Also exit 1 when a file was changed.")
+    ] = False,
+) -> None:
+    """Rewrite what is safely fixable, saving a patch that undoes it."""
+    result = _compute(paths, rule, fix=True)
+    changes = result.changes
+    errors = list(result.errors)
+    if dry_run:
+        print_diff(make_console(), render_diff(changes))
+        report_console = make_console(stderr=True)
+    else:
+        changes_written, write_errors = _write_changes(result.root, changes)
+        errors.extend(write_errors)
+        changes = tuple(changes_written)
+        report_console = make_console()
+    patch_path = None
+    if changes and (patch is not None or not dry_run):
+        patch_path = patch or default_patch_path(result.root)
+        try:
+            save_patch(patch_path, make_patch(changes, title=", ".join(rule) or "default rules"))
+        except OSError as exc:
+            raise fail(f"{patch_path}: cannot save the patch: {exc.strerror or exc}") from None
+    print_report(report_console, RunResult(**{**result.__dict__, "errors": tuple(errors), "changes": changes}))
+    fixed = len(result.fixed) if changes or dry_run else 0
+    verb = "Would fix" if dry_run else "Fixed"
+    line = f"{verb} {plural(fixed, 'finding')} in {plural(len(changes), 'file')}."
+    if patch_path is not None:
+        line += f" Patch: {patch_path} (undo with `codefix revert {patch_path}`)."
+    report_console.print(Text(line, style="bold"))
+    code = EXIT_FINDINGS if result.findings else EXIT_CLEAN
+    if exit_non_zero_on_fix and changes:
+        code = EXIT_FINDINGS
+    raise typer.Exit(code)
+
+
+@app.command(name="revert")
+def revert_command(
+    patch_file: Annotated[Path, typer.Argument(help="A patch saved by `codefix apply`.")],
+    root: Annotated[Optional[Path], typer.Option("--root", help="Project root the patch paths are relative to.")] = None,
+) -> None:
+    """Undo a patch; refuse, writing nothing, if any of its files changed since."""
+    try:
+        data = patch_file.read_bytes()
+    except OSError as exc:
+        raise fail(f"{patch_file}: cannot read: {exc.strerror or exc}") from None
+    if root is None:
+        parent = patch_file.resolve().parent
+        root = parent.parent.parent if parent.name == "patches" and parent.parent.name == ".codefix" else find_project_root(Path("."))
+    try:
+        restored = revert(root, data)
+    except PatchError as exc:
+        raise fail(str(exc), EXIT_FINDINGS) from None
+    make_console().print(Text(f"Reverted {plural(len(restored), 'file')} from {patch_file}."))
+
+
+@app.command(name="rules")
+def list_rules() -> None:
+    """List the rules."""
+    console = make_console()
+    table = Table("id", "default", "summary", box=None, pad_edge=False)
+    for rule in ALL_RULES:
+        table.add_row(rule.id, "on" if rule.default_enabled else "off", rule.summary)
+    console.print(table)
+
+
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id, as `codefix rules` lists them.")]) -> None:
+    """Print a rule's documentation."""
+    rule = RULES_BY_ID.get(rule_id)
+    if rule is None:
+        raise fail(f"unknown rule {rule_id!r} (known rules: {', '.join(RULES_BY_ID)})")
+    console = make_console()
+    text = f"# {rule.id}\n\n{rule.summary}.\n\n{rule.documentation()}\n"
+    if console.is_terminal:
+        console.print(Markdown(text))
+    else:
+        console.file.write(text)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("codefix: interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,239 @@
+"""The engine: from paths to findings and file changes. It never prints.
+
+One pass per file: a cheap text prefilter per rule, a LibCST parse only when
+some rule may match, the rules' reports, then (for apply) their fixes, a check
+that the result parses, and a re-scan of the result so that what is reported
+afterwards is what really remains. Per-file failures become `FileError`s;
+the run goes on.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from codefix.config import Config, load_config, select_rules
+from codefix.discovery import find_project_root, relative_name, select_files
+from codefix.index import ProjectIndex, build_index
+from codefix.resolution import Resolver
+from codefix.rules.base import FileContext, Report, Rule
+from codefix.sourcefile import SourceError, SourceFile, read_source
+from codefix.suppression import is_suppressed, suppressions
+from codefix.types import FileChange, FileError, Finding, RunResult
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    paths: tuple[Path, ...]
+    #: Rule ids from `--rule`; empty means the rules enabled by default.
+    rules: tuple[str, ...] = ()
+    #: Compute fixes (apply); writing them is the caller's decision.
+    fix: bool = False
+
+
+@dataclass
+class Project:
+    """What a run knows about the project before it looks at any file."""
+
+    root: Path
+    config: Config
+    rules: list[Rule]
+    index: ProjectIndex
+    resolver: Resolver
+    targets: list[Path] = field(default_factory=list)
+
+
+def load_project(options: RunOptions) -> Project:
+    """Root, configuration, rules and index; raises ConfigurationError on bad input."""
+    paths = options.paths or (Path("."),)
+    root = find_project_root(paths[0])
+    config = load_config(root)
+    rules = select_rules(config, options.rules)
+    targets = select_files(paths)
+    index = build_index(root, extra_files=[t for t in targets if not t.is_relative_to(root)])
+    resolver = Resolver(index)
+    for rule in rules:
+        rule.prepare(index, resolver)
+    return Project(root, config, rules, index, resolver, targets)
+
+
+@dataclass
+class FileOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    change: FileChange | None = None
+    error: FileError | None = None
+
+
+def _syntax_error_message(exc: Exception) -> str:
+    if isinstance(exc, cst.ParserSyntaxError):
+        return f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+    if isinstance(exc, SyntaxError):
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    return f"cannot parse: {type(exc).__name__}: {exc}"
+
+
+class FileAnalysis:
+    """Runs the rules over one file: reports, findings, and fixes."""
+
+    def __init__(self, project: Project, path: Path):
+        self.project = project
+        self.path = path
+        self.relative = relative_name(path, project.root)
+
+    def context(self, module: cst.Module) -> FileContext:
+        return FileContext(
+            path=self.relative,
+            wrapper=MetadataWrapper(module, unsafe_skip_copy=True),
+            module_info=self.project.index.module_at(self.relative),
+            index=self.project.index,
+            resolver=self.project.resolver,
+        )
+
+    def reports(self, module: cst.Module, text: str, rules: Sequence[Rule]) -> list[tuple[Rule, Report, Finding]]:
+        """Unsuppressed reports of `rules` on `module`, with their findings, in source order."""
+        context = self.context(module)
+        suppressed = suppressions(text)
+        results = []
+        for rule in rules:
+            for report in rule.check(context):
+                finding = self.finding(context, rule, report)
+                lines = (finding.line, finding.end_line)
+                if not is_suppressed(suppressed, rule.id, lines):
+                    results.append((rule, report, finding))
+        results.sort(key=lambda item: item[2].sort_key())
+        return results
+
+    def finding(self, context: FileContext, rule: Rule, report: Report) -> Finding:
+        span = context.positions[report.node]
+        return Finding(
+            rule=rule.id,
+            path=self.relative,
+            line=span.start.line,
+            col=span.start.column + 1,
+            end_line=span.end.line,
+            end_col=span.end.column + 1,
+            message=report.message,
+            fixable=report.fix is not None,
+        )
+
+    def run(self, fix: bool) -> FileOutcome:
+        try:
+            source = read_source(self.path)
+        except SourceError as exc:
+            return FileOutcome(error=FileError(self.relative, str(exc)))
+        active = [rule for rule in self.project.rules if rule.might_match(source.text)]
+        if not active:
+            return FileOutcome()
+        try:
+            module = parse_text(source.text)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
+            return FileOutcome(error=FileError(self.relative, _syntax_error_message(exc)))
+        found = self.reports(module, source.text, active)
+        outcome = FileOutcome(findings=[f for _, _, f in found])
+        if not fix or not any(report.fix for _, report, _ in found):
+            return outcome
+        return self.fix(source, module, active, found, outcome)
+
+    def fix(
+        self,
+        source: SourceFile,
+        module: cst.Module,
+        active: list[Rule],
+        found: list[tuple[Rule, Report, Finding]],
+        outcome: FileOutcome,
+    ) -> FileOutcome:
+        """Apply one rule's fixes at a time, re-parsing in between, so fixes never collide."""
+        current = module
+        fixed: list[Finding] = []
+        for rule in active:
+            reports = [(r, f) for owner, r, f in found if owner is rule and r.fix is not None]
+            if current is not module:
+                fresh = self.reports(current, current.code, [rule])
+                reports = [(r, f) for _, r, f in fresh if r.fix is not None]
+            if not reports:
+                continue
+            current = apply_reports(current, [r for r, _ in reports])
+            fixed.extend(f for _, f in reports)
+        new_text = current.code
+        if new_text == source.text:
+            return outcome
+        try:
+            ast.parse(new_text)
+            new_bytes = source.encode(new_text)
+        except (SyntaxError, ValueError, UnicodeEncodeError) as exc:
+            outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({exc})")
+            return outcome
+        remaining = self.reports(parse_text(new_text), new_text, active)
+        return FileOutcome(
+            findings=[f for _, _, f in remaining],
+            fixed=fixed,
+            change=FileChange(
+                path=self.relative,
+                before=source.raw,
+                after=new_bytes,
+                encoding=source.encoding,
+                rules=tuple(dict.fromkeys(f.rule for f in fixed)),
+            ),
+        )
+
+
+def parse_text(text: str) -> cst.Module:
+    return cst.parse_module(text)
+
+
+class _ReportFixer(cst.CSTTransformer):
+    def __init__(self, fixes: dict[int, Callable[[cst.CSTNode], cst.CSTNode]]):
+        self.fixes = fixes
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+        fix = self.fixes.get(id(original_node))
+        updated = super().on_leave(original_node, updated_node)
+        if fix is None or not isinstance(updated, cst.CSTNode):
+            return updated
+        return fix(updated)
+
+
+def apply_reports(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
+    fixes = {id(report.node): report.fix for report in reports if report.fix is not None}
+    result = module.visit(_ReportFixer(fixes))
+    assert isinstance(result, cst.Module)
+    for report in reports:
+        if report.module_fix is not None:
+            result = report.module_fix(result)
+    return result
+
+
+def run(options: RunOptions, project: Project | None = None) -> RunResult:
+    """Scan (or compute fixes for) the files named by `options`."""
+    project = project or load_project(options)
+    findings: list[Finding] = []
+    fixed: list[Finding] = []
+    errors: list[FileError] = []
+    changes: list[FileChange] = []
+    for path in project.targets:
+        relative = relative_name(path, project.root)
+        index_error = project.index.errors.get(relative)
+        if index_error is not None:
+            errors.append(FileError(relative, index_error))
+            continue
+        outcome = FileAnalysis(project, path).run(options.fix)
+        findings.extend(outcome.findings)
+        fixed.extend(outcome.fixed)
+        if outcome.error:
+            errors.append(outcome.error)
+        if outcome.change:
+            changes.append(outcome.change)
+    return RunResult(
+        root=project.root,
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        errors=tuple(errors),
+        changes=tuple(changes),
+        fixed=tuple(fixed),
+        files_checked=len(project.targets),
+    )

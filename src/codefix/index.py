@@ -1,0 +1,344 @@
+"""The project-wide symbol index: which module binds which name to what.
+
+Rules need to follow `from pkg.ws import get_manager` through `__init__.py`
+re-exports down to the `def`, across every file of the project, while they
+only parse with LibCST the few files that have a candidate site. The index is
+therefore built with the standard `ast` module, several times cheaper than a
+concrete syntax tree, and records only module-level bindings plus the facts
+about every function that the rules judge callees by.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codefix.discovery import iter_python_files, relative_name
+from codefix.sourcefile import SourceError, read_source
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A `def` or `async def` anywhere in the project, with what judging it needs."""
+
+    module: str
+    name: str
+    path: str
+    line: int
+    is_async: bool
+    #: Decorators as dotted names written in the source, call arguments dropped.
+    decorators: tuple[str, ...]
+    #: The return annotation as source text, "" when absent.
+    return_annotation: str
+    #: Dotted names of the callees of `return <call>` statements in its own body.
+    returned_calls: tuple[str, ...]
+    #: True when its own body contains `yield` or `yield from`.
+    is_generator: bool
+    #: True for functions defined directly in a class body.
+    is_method: bool
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    module: str
+    name: str
+    path: str
+    line: int
+    methods: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """A name bound by an import: `module.name`, or the module itself when name is None."""
+
+    module: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class LocalAlias:
+    """`new = old` at module level: the name means whatever `old` means there."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class OpaqueBinding:
+    """A name bound by an expression the index does not evaluate (`f = make()`)."""
+
+    line: int
+
+
+Symbol = FunctionInfo | ClassInfo | ImportRef | LocalAlias | OpaqueBinding
+
+
+@dataclass
+class ModuleInfo:
+    name: str
+    path: str
+    is_package: bool
+    symbols: dict[str, list[Symbol]] = field(default_factory=lambda: defaultdict(list))
+    star_imports: list[str] = field(default_factory=list)
+    #: Every function of the module, nested ones included, by the line of `def`.
+    functions_by_line: dict[int, FunctionInfo] = field(default_factory=dict)
+
+    @property
+    def package(self) -> str:
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of attributes on a name; None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def absolute_module(level: int, module: str | None, package: str) -> str:
+    """Turn `from ..x import y` into an absolute module name, given the importer's package."""
+    if level == 0:
+        return module or ""
+    base = package.split(".") if package else []
+    if level > 1:
+        base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
+    if module:
+        base = [*base, module]
+    return ".".join(part for part in base if part)
+
+
+def module_names_for(relative: Path, package_dirs: set[Path]) -> list[str]:
+    """Names a file can be imported by: its package chain, and its path from the root.
+
+    The package chain (walking up while the folder has `__init__.py`) is how a
+    regular package is imported; the root-relative path covers namespace
+    packages, and the `src/` layout is imported without its `src.` prefix.
+    """
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts:
+        return []
+    names: list[str] = []
+    folder = relative.parent
+    depth = 0
+    while folder != Path(".") and folder in package_dirs:
+        depth += 1
+        folder = folder.parent
+    chain_length = depth + (0 if relative.name == "__init__.py" else 1)
+    names.append(".".join(parts[len(parts) - chain_length :]) if chain_length else parts[-1])
+    names.append(".".join(parts))
+    if parts[0] == "src" and len(parts) > 1:
+        names.append(".".join(parts[1:]))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+class _FunctionFacts(ast.NodeVisitor):
+    """Collects returns and yields of one function body, not of nested scopes."""
+
+    def __init__(self) -> None:
+        self.returned_calls: list[str] = []
+        self.is_generator = False
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # nested scope: skip
+        return
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
+    visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if isinstance(node.value, ast.Call):
+            name = dotted_name(node.value.func)
+            if name:
+                self.returned_calls.append(name)
+        self.generic_visit(node)
+
+    def visit_Yield(self, node: ast.Yield) -> None:
+        self.is_generator = True
+        self.generic_visit(node)
+
+    visit_YieldFrom = visit_Yield  # type: ignore[assignment]
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    return dotted_name(target) or "<expression>"
+
+
+def _function_info(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: str, path: str, is_method: bool
+) -> FunctionInfo:
+    facts = _FunctionFacts()
+    for statement in node.body:
+        facts.visit(statement)
+    return FunctionInfo(
+        module=module,
+        name=node.name,
+        path=path,
+        line=node.lineno,
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        decorators=tuple(_decorator_name(d) for d in node.decorator_list),
+        return_annotation=ast.unparse(node.returns) if node.returns else "",
+        returned_calls=tuple(facts.returned_calls),
+        is_generator=facts.is_generator,
+        is_method=is_method,
+    )
+
+
+_NESTED_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.For, ast.While)
+
+
+def _module_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import time, including inside if/try/with/loops."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, _NESTED_BLOCKS):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _module_level_statements(getattr(statement, block, []))
+            for handler in getattr(statement, "handlers", []):
+                yield from _module_level_statements(handler.body)
+
+
+def _bind_targets(target: ast.expr, info: ModuleInfo, value: ast.expr | None, line: int) -> None:
+    if isinstance(target, ast.Name):
+        if isinstance(value, ast.Name):
+            info.symbols[target.id].append(LocalAlias(value.id))
+        else:
+            info.symbols[target.id].append(OpaqueBinding(line))
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _bind_targets(element, info, None, line)
+
+
+def _record_statement(statement: ast.stmt, info: ModuleInfo) -> None:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        info.symbols[statement.name].append(info.functions_by_line[statement.lineno])
+    elif isinstance(statement, ast.ClassDef):
+        methods = frozenset(
+            item.name
+            for item in statement.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        info.symbols[statement.name].append(
+            ClassInfo(info.name, statement.name, info.path, statement.lineno, methods)
+        )
+    elif isinstance(statement, ast.Import):
+        for alias in statement.names:
+            if alias.asname:
+                info.symbols[alias.asname].append(ImportRef(alias.name, None))
+            else:
+                top = alias.name.partition(".")[0]
+                info.symbols[top].append(ImportRef(top, None))
+    elif isinstance(statement, ast.ImportFrom):
+        source = absolute_module(statement.level, statement.module, info.package)
+        for alias in statement.names:
+            if alias.name == "*":
+                info.star_imports.append(source)
+            else:
+                info.symbols[alias.asname or alias.name].append(ImportRef(source, alias.name))
+    elif isinstance(statement, ast.Assign):
+        for target in statement.targets:
+            _bind_targets(target, info, statement.value, statement.lineno)
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
+        _bind_targets(statement.target, info, None, statement.lineno)
+
+
+def _collect_functions(tree: ast.Module, info: ModuleInfo) -> None:
+    class_bodies: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            class_bodies.update(id(item) for item in node.body)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            info.functions_by_line[node.lineno] = _function_info(
+                node, info.name, info.path, is_method=id(node) in class_bodies
+            )
+
+
+def analyse_module(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleInfo:
+    info = ModuleInfo(name=name, path=path, is_package=is_package)
+    _collect_functions(tree, info)
+    for statement in _module_level_statements(tree.body):
+        _record_statement(statement, info)
+    info.symbols = dict(info.symbols)
+    return info
+
+
+class ProjectIndex:
+    """All modules of one project, addressable by import name and by path."""
+
+    def __init__(self, root: Path, modules: Iterable[ModuleInfo] = (), aliases: dict[str, list[str]] | None = None):
+        self.root = root
+        self._by_name: dict[str, list[ModuleInfo]] = defaultdict(list)
+        self._by_path: dict[str, ModuleInfo] = {}
+        #: Files that could not be read, decoded or parsed, by relative path.
+        self.errors: dict[str, str] = {}
+        for module in modules:
+            self.add(module, (aliases or {}).get(module.path, [module.name]))
+
+    def add(self, module: ModuleInfo, names: Iterable[str]) -> None:
+        self._by_path[module.path] = module
+        for name in names:
+            self._by_name[name].append(module)
+
+    def modules_named(self, name: str) -> list[ModuleInfo]:
+        return self._by_name.get(name, [])
+
+    def module_at(self, path: str) -> ModuleInfo | None:
+        return self._by_path.get(path)
+
+    def has_module(self, name: str) -> bool:
+        return name in self._by_name
+
+    def has_package_prefix(self, dotted: str) -> bool:
+        """True when the first component of `dotted` is one of the project's top-level modules."""
+        return dotted.partition(".")[0] in self._by_name
+
+    def __len__(self) -> int:
+        return len(self._by_path)
+
+    def modules(self) -> Iterator[ModuleInfo]:
+        yield from self._by_path.values()
+
+    def functions(self) -> Iterator[FunctionInfo]:
+        for module in self._by_path.values():
+            yield from module.functions_by_line.values()
+
+
+def build_index(root: Path, extra_files: Iterable[Path] = ()) -> ProjectIndex:
+    """Index every Python file under `root` (and `extra_files` outside it).
+
+    Files that cannot be read or parsed are recorded in `errors` (the engine
+    reports them when they are targets) and left out: nothing can be imported
+    from them anyway.
+    """
+    files = list(iter_python_files(root))
+    known = {file.resolve() for file in files}
+    files.extend(file for file in extra_files if file.resolve() not in known)
+    relatives = {file: Path(relative_name(file, root)) for file in files}
+    package_dirs = {rel.parent for rel in relatives.values() if rel.name == "__init__.py"}
+    index = ProjectIndex(root)
+    for file, rel in relatives.items():
+        names = module_names_for(rel, package_dirs) or [rel.stem]
+        try:
+            source = read_source(file)
+            tree = ast.parse(source.text, filename=str(file))
+        except SourceError as exc:
+            index.errors[rel.as_posix()] = str(exc)
+            continue
+        except SyntaxError as exc:
+            index.errors[rel.as_posix()] = f"syntax error at line {exc.lineno}: {exc.msg}"
+            continue
+        except (ValueError, RecursionError, MemoryError) as exc:
+            index.errors[rel.as_posix()] = f"cannot parse: {type(exc).__name__}: {exc}"
+            continue
+        info = analyse_module(tree, names[0], rel.as_posix(), rel.name == "__init__.py")
+        index.add(info, names)
+    return index

@@ -1,0 +1,12 @@
+"""The rule registry: every rule codefix knows, by id, in a stable order."""
+
+from __future__ import annotations
+
+from codefix.rules.await_sync import AwaitSync
+from codefix.rules.await_websocket import AwaitWebsocket
+from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
+
+ALL_RULES: tuple[type[Rule], ...] = (AwaitWebsocket, AwaitSync)
+RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_ID", "ConfigurationError", "FileContext", "Report", "Rule"]

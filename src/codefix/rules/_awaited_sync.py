@@ -1,0 +1,241 @@
+"""The analysis shared by `await-websocket` and `await-sync`.
+
+Both rules look at the same sites, `await f(...)` and `f(...)` handed to an
+API that needs an awaitable, and differ only in which resolved functions they
+care about. Subclasses say that with `is_target`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from codefix.callees import Verdict, classify
+from codefix.index import FunctionInfo
+from codefix.resolution import Defined, External, Missing, Outcome, Unbound, callee_parts
+from codefix.rules.base import FileContext, Report, Rule
+
+#: asyncio entry points that take an awaitable, and which positional
+#: arguments must be one ("all" for gather).
+AWAITABLE_REQUIRED = {
+    "asyncio.run": "first",
+    "asyncio.create_task": "first",
+    "asyncio.ensure_future": "first",
+    "asyncio.wait_for": "first",
+    "asyncio.shield": "first",
+    "asyncio.gather": "all",
+}
+#: Methods that need an awaitable on whatever object they are called
+#: (`loop.run_until_complete`, `task_group.create_task`).
+AWAITABLE_REQUIRED_METHODS = frozenset({"run_until_complete", "create_task"})
+
+_EXPECTING_TYPEERROR = frozenset({"raises", "assertRaises", "assertRaisesRegex"})
+
+
+@dataclass(frozen=True)
+class CalleeJudgement:
+    """What a call site's callee turned out to be, for one rule."""
+
+    #: Where the synchronous target is defined ("pkg/ws.py:12"), None when no
+    #: binding of the callee is a target of the rule.
+    target_location: str | None
+    #: The synchronous project function that is a target, when it is one.
+    target: FunctionInfo | None
+    #: True when every binding of the callee is synchronous.
+    all_bindings_sync: bool
+    outcomes: tuple[Outcome, ...]
+
+
+def _names_type_error(expression: cst.BaseExpression) -> bool:
+    if isinstance(expression, (cst.Tuple, cst.List)):
+        return any(_names_type_error(element.value) for element in expression.elements)
+    parts = callee_parts(expression)
+    return bool(parts) and parts[-1] == "TypeError"
+
+
+def _expects_type_error(with_item: cst.WithItem) -> bool:
+    call = with_item.item
+    if not isinstance(call, cst.Call) or not call.args:
+        return False
+    parts = callee_parts(call.func)
+    if not parts or parts[-1] not in _EXPECTING_TYPEERROR:
+        return False
+    first = call.args[0]
+    return first.keyword is None and _names_type_error(first.value)
+
+
+def _handles_type_error(try_node: cst.Try | cst.TryStar) -> bool:
+    return any(
+        handler.type is not None and _names_type_error(handler.type) for handler in try_node.handlers
+    )
+
+
+def is_deliberate_failure(context: FileContext, node: cst.CSTNode) -> bool:
+    """True inside `pytest.raises(TypeError)`, `assertRaises(TypeError)` or `try: ... except TypeError`.
+
+    Such code proves the bug exists on purpose; rewriting it breaks the test.
+    Only the nearest enclosing function is searched.
+    """
+    child = node
+    for ancestor in context.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            return False
+        if isinstance(ancestor, cst.With) and child is ancestor.body:
+            if any(_expects_type_error(item) for item in ancestor.items):
+                return True
+        if isinstance(ancestor, (cst.Try, cst.TryStar)) and child is ancestor.body:
+            if _handles_type_error(ancestor):
+                return True
+        child = ancestor
+    return False
+
+
+class _SiteCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.awaits: list[cst.Await] = []
+        self.calls: list[cst.Call] = []
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.awaits.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        parts = callee_parts(node.func)
+        if parts and (parts[-1] in AWAITABLE_REQUIRED_METHODS or f"asyncio.{parts[-1]}" in AWAITABLE_REQUIRED):
+            self.calls.append(node)
+
+
+def strip_await(updated: cst.CSTNode) -> cst.CSTNode:
+    """`await f(x)` becomes `f(x)`; parentheses around the await stay where they were."""
+    assert isinstance(updated, cst.Await)
+    inner = updated.expression
+    return inner.with_changes(
+        lpar=[*updated.lpar, *inner.lpar],
+        rpar=[*inner.rpar, *updated.rpar],
+    )
+
+
+class AwaitedSyncCallRule(Rule):
+    """Base of rules flagging synchronous functions used where an awaitable is needed."""
+
+    def is_target(self, outcome: Outcome, context: FileContext) -> bool:
+        """Whether a synchronous binding is one this rule reports."""
+        raise NotImplementedError
+
+    def judge(self, context: FileContext, call: cst.Call) -> CalleeJudgement | None:
+        outcomes = context.resolve_callee(call.func)
+        if not outcomes:
+            return None
+        location: str | None = None
+        target: FunctionInfo | None = None
+        all_sync = True
+        for outcome in outcomes:
+            where = self.sync_location(outcome, context)
+            if where is None:
+                all_sync = False
+            elif location is None and self.is_target(outcome, context):
+                location = where
+                target = outcome.target if isinstance(outcome, Defined) else None
+        return CalleeJudgement(location, target, all_sync, outcomes)
+
+    def sync_location(self, outcome: Outcome, context: FileContext) -> str | None:
+        """Where a synchronous binding is defined; None when it is not known to be synchronous."""
+        function = outcome.target if isinstance(outcome, Defined) else None
+        if isinstance(function, FunctionInfo) and classify(function, context.resolver) is Verdict.SYNC:
+            return f"{function.path}:{function.line}"
+        return None
+
+    def check(self, context: FileContext) -> Iterator[Report]:
+        collector = _SiteCollector()
+        context.module.visit(collector)
+        for node in collector.awaits:
+            yield from self.check_await(context, node)
+        for call in collector.calls:
+            yield from self.check_awaitable_required(context, call)
+
+    def check_await(self, context: FileContext, node: cst.Await) -> Iterator[Report]:
+        call = node.expression
+        assert isinstance(call, cst.Call)
+        judgement = self.judge(context, call)
+        if judgement is None:
+            return
+        if judgement.target_location is None:
+            yield from self.unresolved_reports(context, node, call, judgement.outcomes)
+            return
+        name = context.module.code_for_node(call.func)
+        where = judgement.target_location
+        if not judgement.all_bindings_sync:
+            yield Report(node, f"`{name}` is synchronous in some of its bindings ({where}) but not all; awaiting it fails on that path (not fixed: check which binding applies)")
+        elif is_deliberate_failure(context, node):
+            yield Report(node, f"`{name}` is synchronous ({where}); this await is inside a block that expects the TypeError, so it is left as a deliberate test")
+        else:
+            yield self.fixable_report(context, node, call, judgement)
+
+    def fixable_report(self, context: FileContext, node: cst.Await, call: cst.Call, judgement: CalleeJudgement) -> Report:
+        name = context.module.code_for_node(call.func)
+        where = judgement.target_location
+        return Report(
+            node,
+            f"`{name}` is synchronous ({where}); awaiting its result raises TypeError",
+            fix=strip_await,
+        )
+
+    def unresolved_reports(
+        self, context: FileContext, node: cst.Await, call: cst.Call, outcomes: Sequence[Outcome]
+    ) -> Iterator[Report]:
+        """Reports for callees that resolve to nothing judgeable; none by default."""
+        return iter(())
+
+    def check_awaitable_required(self, context: FileContext, call: cst.Call) -> Iterator[Report]:
+        parts = callee_parts(call.func) or []
+        requirement = self.awaitable_requirement(context, call, parts)
+        if requirement is None:
+            return
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        candidates = positional if requirement == "all" else positional[:1]
+        api = context.module.code_for_node(call.func)
+        for arg in candidates:
+            inner = arg.value
+            if not isinstance(inner, cst.Call):
+                continue
+            judgement = self.judge(context, inner)
+            if judgement is None or judgement.target_location is None:
+                continue
+            name = context.module.code_for_node(inner.func)
+            where = judgement.target_location
+            yield Report(inner, f"`{api}` needs an awaitable, but `{name}` is synchronous ({where}) and returns its result directly (not fixed: the call must be restructured)")
+
+    def awaitable_requirement(self, context: FileContext, call: cst.Call, parts: list[str]) -> str | None:
+        """Which arguments of `call` must be awaitables: "first", "all", or None."""
+        is_method_call = len(parts) > 1
+        if is_method_call and parts[-1] == "run_until_complete":
+            return "first"
+        outcomes = context.resolve_callee(call.func) or ()
+        for outcome in outcomes:
+            if isinstance(outcome, External) and outcome.qualified_name in AWAITABLE_REQUIRED:
+                return AWAITABLE_REQUIRED[outcome.qualified_name]
+        if is_method_call and parts[-1] == "create_task":
+            # loop.create_task / task_group.create_task: a method of an object,
+            # unless the dotted name leads to some module's own function.
+            if not any(isinstance(outcome, (External, Defined)) for outcome in outcomes):
+                return "first"
+        return None
+
+
+def unbound_or_external_reports(
+    context: FileContext, node: cst.Await, call: cst.Call, outcomes: Sequence[Outcome]
+) -> Iterator[Report]:
+    """Reports for a configured name that resolves to nothing in the project."""
+    name = context.module.code_for_node(call.func)
+    for outcome in outcomes:
+        if isinstance(outcome, Unbound):
+            yield Report(node, f"`{name}` is awaited but never bound in this scope (NameError at run time; not fixed)")
+            return
+        if isinstance(outcome, Missing):
+            yield Report(node, f"`{name}` is imported from `{outcome.qualified_name.rpartition('.')[0]}`, which does not define it (ImportError at run time; not fixed)")
+            return
+        if isinstance(outcome, External):
+            yield Report(node, f"`{name}` resolves outside the project (`{outcome.qualified_name}`); add that dotted path to `functions` if it is synchronous (not fixed)")
+            return

@@ -1,0 +1,128 @@
+"""What a rule is, and what it sees of a file.
+
+A rule is a small class: an id, a docstring with the five documentation
+headings (What it does / Why is this bad? / Example / Use instead / Fix
+safety), a cheap text prefilter, and `check`, which yields `Report`s. A report
+may carry a fix: a function from the node as it is now to its replacement,
+applied by the engine after all reports are collected, so a rule never edits
+the tree it is reading.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
+
+from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
+from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
+
+Fix = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding before it is given a path and positions, with its optional fix."""
+
+    node: cst.CSTNode
+    message: str
+    #: Replaces the node (as updated by other fixes) when the fix is applied.
+    fix: Fix | None = None
+    #: Edits that run on the whole module after node fixes (adding an import).
+    module_fix: Callable[[cst.Module], cst.Module] | None = None
+
+
+class ConfigurationError(Exception):
+    """A bad value in the user's configuration; its text is one line for the user."""
+
+
+class FileContext:
+    """One parsed file, with the metadata and project knowledge rules share."""
+
+    def __init__(
+        self,
+        path: str,
+        wrapper: MetadataWrapper,
+        module_info: ModuleInfo | None,
+        index: ProjectIndex,
+        resolver: Resolver,
+    ):
+        self.path = path
+        self.wrapper = wrapper
+        self.module = wrapper.module
+        self.module_info = module_info
+        self.index = index
+        self.resolver = resolver
+        self.scopes = wrapper.resolve(ScopeProvider)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The line of a def's name, which is how `ast` (and so the index) numbers it."""
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            node = node.name
+        return self.positions[node].start.line
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        while node in self.parents:
+            node = self.parents[node]
+            yield node
+
+    def resolve_callee(self, func: cst.BaseExpression) -> tuple[Outcome, ...] | None:
+        """Every definition a callee can be; None when it is not a name or dotted name."""
+        parts = callee_parts(func)
+        if parts is None:
+            return None
+        head = func
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        scope = self.scopes.get(head)
+        if scope is None:
+            return None
+        return self.resolver.follow_attributes(self.resolve_name(parts[0], scope), parts[1:])
+
+    def resolve_name(self, name: str, scope: Scope) -> tuple[Outcome, ...]:
+        """Every binding `name` has in `scope`, each followed to its definition."""
+        functions = self.module_info.functions_by_line if self.module_info else {}
+        return resolve_name(name, scope, self.module_info, self.resolver, functions, self.line_of)
+
+
+class Rule:
+    """Base class of every rule; subclasses set the class attributes and `check`."""
+
+    id: ClassVar[str]
+    #: One line, shown by `codefix rules`.
+    summary: ClassVar[str]
+    #: Whether a bare `codefix scan` runs it; decided per rule from measured noise.
+    default_enabled: ClassVar[bool] = True
+    #: Options of `[tool.codefix.<id>]` with their defaults.
+    options: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, settings: Mapping[str, Any] | None = None):
+        self.settings = {**self.options, **(settings or {})}
+
+    @classmethod
+    def documentation(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    @classmethod
+    def validate_settings(cls, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """Check `[tool.codefix.<id>]`; raise ConfigurationError naming the bad key."""
+        unknown = sorted(set(settings) - set(cls.options))
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown key {cls.id}.{unknown[0]!r}")
+        return dict(settings)
+
+    def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
+        """Once per run, before any file: precompute what depends on the whole project."""
+
+    def might_match(self, text: str) -> bool:
+        """Cheap test on the raw text: False means the file cannot have a finding."""
+        return True
+
+    def check(self, context: FileContext) -> Iterator[Report]:
+        raise NotImplementedError
