@@ -67,13 +67,15 @@ PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or fo
 RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (default: rules on by default).")]
 
 
-def _compute(paths: Optional[list[Path]], rules: list[str], fix: bool) -> RunResult:
+def _compute(
+    paths: Optional[list[Path]], rules: list[str], fix: bool, flags: frozenset[str] = frozenset()
+) -> RunResult:
     chosen = tuple(paths or [Path(".")])
     missing = missing_paths(chosen)
     if missing:
         raise fail(f"{missing[0]}: no such file or folder")
     try:
-        options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix)
+        options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags)
         return run(options, load_project(options))
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
@@ -123,9 +125,19 @@ def apply(
     exit_non_zero_on_fix: Annotated[
         bool, typer.Option("--exit-non-zero-on-fix", help="Also exit 1 when a file was changed.")
     ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="pytest-markers: describe new markers from the tests using them.")
+    ] = False,
+    fix_typos: Annotated[
+        bool, typer.Option("--fix-typos", help="pytest-markers: rename likely typos to the registered marker.")
+    ] = False,
+    dedupe: Annotated[
+        bool, typer.Option("--dedupe", help="pytest-markers: remove duplicate entries of the marker list.")
+    ] = False,
 ) -> None:
     """Rewrite what is safely fixable, saving a patch that undoes it."""
-    result = _compute(paths, rule, fix=True)
+    flags = frozenset(name for name, on in (("describe", describe), ("fix-typos", fix_typos), ("dedupe", dedupe)) if on)
+    result = _compute(paths, rule, fix=True, flags=flags)
     changes = result.changes
     errors = list(result.errors)
     if dry_run:

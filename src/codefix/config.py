@@ -48,7 +48,7 @@ def load_config(root: Path) -> Config:
     return Config(source=path, rule_settings=rule_settings)
 
 
-def select_rules(config: Config, requested: Sequence[str]) -> list[Rule]:
+def select_rules(config: Config, requested: Sequence[str], flags: frozenset[str] = frozenset()) -> list[Rule]:
     """Instantiate the rules asked for by `--rule`, or the default ones."""
     unknown = [rule_id for rule_id in requested if rule_id not in RULES_BY_ID]
     if unknown:
@@ -58,4 +58,4 @@ def select_rules(config: Config, requested: Sequence[str]) -> list[Rule]:
         chosen = [RULES_BY_ID[rule_id] for rule_id in dict.fromkeys(requested)]
     else:
         chosen = [rule for rule in ALL_RULES if rule.default_enabled]
-    return [rule(config.rule_settings.get(rule.id)) for rule in chosen]
+    return [rule(config.rule_settings.get(rule.id), flags) for rule in chosen]

@@ -21,7 +21,7 @@ from codefix.config import Config, load_config, select_rules
 from codefix.discovery import find_project_root, relative_name, select_files
 from codefix.index import ProjectIndex, build_index
 from codefix.resolution import Resolver
-from codefix.rules.base import FileContext, Report, Rule
+from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
@@ -34,6 +34,8 @@ class RunOptions:
     rules: tuple[str, ...] = ()
     #: Compute fixes (apply); writing them is the caller's decision.
     fix: bool = False
+    #: Switches of `apply` that widen what rules fix (`fix-typos`, `dedupe`, `describe`).
+    flags: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -53,7 +55,7 @@ def load_project(options: RunOptions) -> Project:
     paths = options.paths or (Path("."),)
     root = find_project_root(paths[0])
     config = load_config(root)
-    rules = select_rules(config, options.rules)
+    rules = select_rules(config, options.rules, options.flags)
     targets = select_files(paths)
     index = build_index(root, extra_files=[t for t in targets if not t.is_relative_to(root)])
     resolver = Resolver(index)
@@ -81,8 +83,9 @@ def _syntax_error_message(exc: Exception) -> str:
 class FileAnalysis:
     """Runs the rules over one file: reports, findings, and fixes."""
 
-    def __init__(self, project: Project, path: Path):
+    def __init__(self, project: Project, path: Path, rules: Sequence[Rule]):
         self.project = project
+        self.rules = rules
         self.path = path
         self.relative = relative_name(path, project.root)
 
@@ -127,7 +130,7 @@ class FileAnalysis:
             source = read_source(self.path)
         except SourceError as exc:
             return FileOutcome(error=FileError(self.relative, str(exc)))
-        active = [rule for rule in self.project.rules if rule.might_match(source.text)]
+        active = [rule for rule in self.rules if rule.might_match(source.text)]
         if not active:
             return FileOutcome()
         try:
@@ -148,18 +151,26 @@ class FileAnalysis:
         found: list[tuple[Rule, Report, Finding]],
         outcome: FileOutcome,
     ) -> FileOutcome:
-        """Apply one rule's fixes at a time, re-parsing in between, so fixes never collide."""
+        """Apply each rule's fixes in turn, re-parsing in between, so fixes never collide.
+
+        A rule whose fixes overlap (one rewrites a block holding another's
+        site) gets further passes over its own output, up to MAX_FIX_PASSES.
+        """
         current = module
-        fixed: list[Finding] = []
+        fixing_rules: set[str] = set()
         for rule in active:
             reports = [(r, f) for owner, r, f in found if owner is rule and r.fix is not None]
-            if current is not module:
-                fresh = self.reports(current, current.code, [rule])
-                reports = [(r, f) for _, r, f in fresh if r.fix is not None]
-            if not reports:
-                continue
-            current = apply_reports(current, [r for r, _ in reports])
-            fixed.extend(f for _, f in reports)
+            for _ in range(MAX_FIX_PASSES):
+                if current is not module:
+                    fresh = self.reports(current, current.code, [rule])
+                    reports = [(r, f) for _, r, f in fresh if r.fix is not None]
+                if not reports:
+                    break
+                rewritten = apply_reports(current, [r for r, _ in reports])
+                if rewritten.code == current.code:
+                    break
+                current = rewritten
+                fixing_rules.add(rule.id)
         new_text = current.code
         if new_text == source.text:
             return outcome
@@ -170,6 +181,9 @@ class FileAnalysis:
             outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({exc})")
             return outcome
         remaining = self.reports(parse_text(new_text), new_text, active)
+        # Every fixable site was found in the original; later passes only
+        # apply overlapping ones in steps, so these are the fixed findings.
+        fixed = [f for _, r, f in found if r.fix is not None and f.rule in fixing_rules]
         return FileOutcome(
             findings=[f for _, _, f in remaining],
             fixed=fixed,
@@ -187,6 +201,9 @@ def parse_text(text: str) -> cst.Module:
     return cst.parse_module(text)
 
 
+MAX_FIX_PASSES = 5
+
+
 class _ReportFixer(cst.CSTTransformer):
     def __init__(self, fixes: dict[int, Callable[[cst.CSTNode], cst.CSTNode]]):
         self.fixes = fixes
@@ -200,7 +217,7 @@ class _ReportFixer(cst.CSTTransformer):
 
 
 def apply_reports(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
-    fixes = {id(report.node): report.fix for report in reports if report.fix is not None}
+    fixes = {id(report.target): report.fix for report in reports if report.fix is not None}
     result = module.visit(_ReportFixer(fixes))
     assert isinstance(result, cst.Module)
     for report in reports:
@@ -216,19 +233,28 @@ def run(options: RunOptions, project: Project | None = None) -> RunResult:
     fixed: list[Finding] = []
     errors: list[FileError] = []
     changes: list[FileChange] = []
-    for path in project.targets:
+    file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
+    for path in project.targets if file_rules else ():
         relative = relative_name(path, project.root)
         index_error = project.index.errors.get(relative)
         if index_error is not None:
             errors.append(FileError(relative, index_error))
             continue
-        outcome = FileAnalysis(project, path).run(options.fix)
+        outcome = FileAnalysis(project, path, file_rules).run(options.fix)
         findings.extend(outcome.findings)
         fixed.extend(outcome.fixed)
         if outcome.error:
             errors.append(outcome.error)
         if outcome.change:
             changes.append(outcome.change)
+    for rule in project.rules:
+        if isinstance(rule, ProjectRule):
+            context = ProjectContext(project.root, project.targets, project.index, project.resolver, options.fix)
+            result = rule.check_project(context)
+            findings.extend(unsuppressed(project.root, result.findings))
+            fixed.extend(result.fixed)
+            errors.extend(result.errors)
+            changes = merge_changes(changes, result.changes, errors)
     return RunResult(
         root=project.root,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
@@ -237,3 +263,34 @@ def run(options: RunOptions, project: Project | None = None) -> RunResult:
         fixed=tuple(fixed),
         files_checked=len(project.targets),
     )
+
+
+def unsuppressed(root: Path, findings: Sequence[Finding]) -> list[Finding]:
+    """Drop project-rule findings in Python files that carry `# codefix: ignore`."""
+    tables: dict[str, dict[int, frozenset[str]]] = {}
+    kept = []
+    for finding in findings:
+        if finding.path.endswith(".py"):
+            if finding.path not in tables:
+                try:
+                    tables[finding.path] = suppressions(read_source(root / finding.path).text)
+                except SourceError:
+                    tables[finding.path] = {}
+            if is_suppressed(tables[finding.path], finding.rule, (finding.line, finding.end_line)):
+                continue
+        kept.append(finding)
+    return kept
+
+
+def merge_changes(
+    changes: list[FileChange], new: Sequence[FileChange], errors: list[FileError]
+) -> list[FileChange]:
+    """Add a project rule's changes; a file already changed by another rule is left to a second run."""
+    taken = {change.path for change in changes}
+    merged = list(changes)
+    for change in new:
+        if change.path in taken:
+            errors.append(FileError(change.path, "changed by two rules in one run; run `codefix apply` again for the rest"))
+            continue
+        merged.append(change)
+    return merged

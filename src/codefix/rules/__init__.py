@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from codefix.rules.await_sync import AwaitSync
 from codefix.rules.await_websocket import AwaitWebsocket
-from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
+from codefix.rules.base import ConfigurationError, FileContext, ProjectContext, ProjectOutcome, ProjectRule, Report, Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (AwaitWebsocket, AwaitSync)
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "RULES_BY_ID", "ConfigurationError", "FileContext", "Report", "Rule"]
+__all__ = [
+    "ALL_RULES",
+    "RULES_BY_ID",
+    "ConfigurationError",
+    "FileContext",
+    "ProjectContext",
+    "ProjectOutcome",
+    "ProjectRule",
+    "Report",
+    "Rule",
+]

@@ -84,8 +84,8 @@ class AwaitWebsocket(AwaitedSyncCallRule):
             raise ConfigurationError(f"{where}: {cls.id}.replacement must be a function name or dotted path")
         return settings
 
-    def __init__(self, settings: Mapping[str, Any] | None = None):
-        super().__init__(settings)
+    def __init__(self, settings: Mapping[str, Any] | None = None, flags: frozenset[str] = frozenset()):
+        super().__init__(settings, flags)
         functions: Sequence[str] = self.settings["functions"]
         self.simple_names = frozenset(f for f in functions if "." not in f)
         self.dotted_names = frozenset(f for f in functions if "." in f)

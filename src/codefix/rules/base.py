@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -20,6 +21,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
+from codefix.types import FileChange, FileError, Finding
 
 Fix = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -28,12 +30,20 @@ Fix = Callable[[cst.CSTNode], cst.CSTNode]
 class Report:
     """A finding before it is given a path and positions, with its optional fix."""
 
+    #: The code the finding points at (its positions are the finding's).
     node: cst.CSTNode
     message: str
-    #: Replaces the node (as updated by other fixes) when the fix is applied.
+    #: Replaces `fix_node` (as updated by other fixes) when the fix is applied.
     fix: Fix | None = None
+    #: The node `fix` replaces, when it is not `node` itself (a rule that
+    #: flags an await but rewrites its enclosing block).
+    fix_node: cst.CSTNode | None = None
     #: Edits that run on the whole module after node fixes (adding an import).
     module_fix: Callable[[cst.Module], cst.Module] | None = None
+
+    @property
+    def target(self) -> cst.CSTNode:
+        return self.fix_node if self.fix_node is not None else self.node
 
 
 class ConfigurationError(Exception):
@@ -102,8 +112,10 @@ class Rule:
     #: Options of `[tool.codefix.<id>]` with their defaults.
     options: ClassVar[Mapping[str, Any]] = {}
 
-    def __init__(self, settings: Mapping[str, Any] | None = None):
+    def __init__(self, settings: Mapping[str, Any] | None = None, flags: frozenset[str] = frozenset()):
         self.settings = {**self.options, **(settings or {})}
+        #: Command-line switches that change what a rule fixes (`--fix-typos`).
+        self.flags = flags
 
     @classmethod
     def documentation(cls) -> str:
@@ -125,4 +137,40 @@ class Rule:
         return True
 
     def check(self, context: FileContext) -> Iterator[Report]:
+        raise NotImplementedError
+
+
+@dataclass
+class ProjectContext:
+    """What a project-level rule sees: the whole project, not one module."""
+
+    root: Path
+    #: Python files the user asked about (findings are reported only for these).
+    targets: list[Path]
+    index: ProjectIndex
+    resolver: Resolver
+    #: True for `apply` (dry-run included): compute changes, do not write them.
+    fix: bool
+
+
+@dataclass
+class ProjectOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    #: Findings that `changes` fix.
+    fixed: list[Finding] = field(default_factory=list)
+    changes: list[FileChange] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+class ProjectRule(Rule):
+    """A rule whose findings and fixes span files, e.g. configuration files.
+
+    The engine calls `check_project` once per run instead of `check` per file;
+    its changes join the per-file ones in the same diff and patch.
+    """
+
+    def check(self, context: FileContext) -> Iterator[Report]:
+        return iter(())
+
+    def check_project(self, context: ProjectContext) -> ProjectOutcome:
         raise NotImplementedError
