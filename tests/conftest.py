@@ -1,0 +1,75 @@
+"""Shared test helpers: running codefix as users do, on copies of fixture trees."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Completed:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_codefix(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | None = None) -> Completed:
+    """Run `python -m codefix ...` in a subprocess, exactly as a user's shell would."""
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    completed = subprocess.run(
+        [sys.executable, "-m", "codefix", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    return Completed(completed.returncode, completed.stdout, completed.stderr)
+
+
+def copy_tree(source: Path, destination: Path) -> Path:
+    """Copy a fixture tree byte for byte (CRLF and BOM files included)."""
+    shutil.copytree(source, destination, dirs_exist_ok=True)
+    return destination
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root (outside .codefix/ and .git/) with its exact bytes."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not {".codefix", ".git", "__pycache__"} & set(path.relative_to(root).parts)
+    }
+
+
+def assert_parses(path: Path) -> None:
+    """The oracle for every rewritten file: CPython's own parser accepts it."""
+    ast.parse(path.read_bytes(), filename=str(path))
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "user.email=tests@codefix.invalid", "-c", "user.name=codefix tests", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project root (it has a pyproject.toml, so codefix stops there)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "example"\nversion = "0"\n')
+    return root
