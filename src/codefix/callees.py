@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 import re
 
-from codefix.index import FunctionInfo, ImportRef
-from codefix.resolution import Defined, External, Resolver
+from codefix.index import ClassInfo, FunctionInfo, ImportRef
+from codefix.resolution import Defined, External, ModuleRef, Outcome, Resolver
 
 _AWAITABLE_ANNOTATION = re.compile(r"\b(Awaitable|Coroutine|Future|Task)\b")
 
@@ -65,17 +65,20 @@ class Verdict(enum.Enum):
     UNKNOWN = "unknown"
 
 
-def qualify(function: FunctionInfo, dotted: str, resolver: Resolver) -> str:
+def qualify(function: FunctionInfo, dotted: str, resolver: Resolver, in_body: bool = True) -> str:
     """Spell a dotted name as written in `function`'s module by its import origin.
 
     `lru_cache` imported from functools becomes `functools.lru_cache`;
     `aio.create_task` after `import asyncio as aio` becomes
     `asyncio.create_task`. Names that are not imported come back unchanged.
+    `in_body`: the name is used inside the function, where its own imports
+    shadow the module's (decorators are evaluated outside it).
     """
     head, _, rest = dotted.partition(".")
     module = resolver.index.module_at(function.path)
     symbols = module.symbols.get(head, []) if module else []
-    for symbol in symbols:
+    local = [ref for name, ref in function.local_imports if name == head] if in_body else []
+    for symbol in local or symbols:
         if isinstance(symbol, ImportRef):
             origin = symbol.module if symbol.name is None else f"{symbol.module}.{symbol.name}"
             return f"{origin}.{rest}" if rest else origin
@@ -88,38 +91,67 @@ def classify(function: FunctionInfo, resolver: Resolver, depth: int = 0) -> Verd
         return Verdict.UNKNOWN if function.is_generator else Verdict.AWAITABLE
     if function.is_method:
         return Verdict.UNKNOWN
-    if any(qualify(function, d, resolver) not in TRANSPARENT_DECORATORS for d in function.decorators):
+    if any(qualify(function, d, resolver, in_body=False) not in TRANSPARENT_DECORATORS for d in function.decorators):
         return Verdict.UNKNOWN
     if _AWAITABLE_ANNOTATION.search(function.return_annotation):
         return Verdict.AWAITABLE
-    if any(_returns_awaitable(function, call, resolver, depth) for call in function.returned_calls):
+    verdicts = {_returned_call_verdict(function, call, resolver, depth) for call in function.returned_calls}
+    if Verdict.AWAITABLE in verdicts:
         return Verdict.AWAITABLE
-    return Verdict.SYNC
+    return Verdict.UNKNOWN if Verdict.UNKNOWN in verdicts else Verdict.SYNC
 
 
-def _returns_awaitable(function: FunctionInfo, call: str, resolver: Resolver, depth: int) -> bool:
-    if call.rpartition(".")[2] in AWAITABLE_METHODS and "." in call:
-        return True
-    qualified = qualify(function, call, resolver)
-    if qualified in AWAITABLE_FACTORIES:
-        return True
-    if depth >= _MAX_DEPTH:
-        return False
-    module = resolver.index.module_at(function.path)
-    if module is None:
-        return False
+def _import_outcomes(ref: ImportRef, resolver: Resolver) -> tuple[Outcome, ...]:
+    if ref.name is not None:
+        return resolver.resolve_attribute(ref.module, ref.name)
+    return (ModuleRef(ref.module),) if resolver.index.has_module(ref.module) else (External(ref.module),)
+
+
+def _outcome_verdict(outcome: Outcome, resolver: Resolver, depth: int) -> Verdict:
+    """What calling one binding of a returned callee gives back."""
+    if isinstance(outcome, External):
+        if outcome.qualified_name in AWAITABLE_FACTORIES:
+            return Verdict.AWAITABLE
+        # Builtins never return awaitables; other libraries may (httpx's
+        # `AsyncClient().get`, a driver's `connect()`), so they stay unknown.
+        return Verdict.SYNC if outcome.qualified_name.startswith("builtins.") else Verdict.UNKNOWN
+    if isinstance(outcome, Defined) and isinstance(outcome.target, FunctionInfo):
+        return classify(outcome.target, resolver, depth + 1)
+    if isinstance(outcome, Defined) and isinstance(outcome.target, ClassInfo):
+        return Verdict.AWAITABLE if "__await__" in outcome.target.methods else Verdict.SYNC
+    return Verdict.UNKNOWN
+
+
+def _returned_call_verdict(function: FunctionInfo, call: str, resolver: Resolver, depth: int) -> Verdict:
+    """Whether `return <call>` in a sync def hands back an awaitable.
+
+    A method of some object (`return self.queue.get()`) may well return a
+    coroutine, so anything the analysis cannot follow is UNKNOWN, and only
+    a def whose every returned call is known not to be awaitable is SYNC.
+    """
     head, *rest = call.split(".")
-    outcomes = resolver.follow_attributes(resolver.resolve_in_module(module, head), rest)
-    for outcome in outcomes:
-        if isinstance(outcome, External) and outcome.qualified_name in AWAITABLE_FACTORIES:
-            return True
-        if isinstance(outcome, Defined) and isinstance(outcome.target, FunctionInfo):
-            if classify(outcome.target, resolver, depth + 1) is Verdict.AWAITABLE:
-                return True
-    # A call to a function nested in this one (a local `async def`) is also
-    # an awaitable; the index knows nested functions of the module by name.
-    if not rest and module is not None:
-        for nested in module.functions_by_line.values():
-            if nested.name == head and nested.line > function.line and nested.is_async:
-                return True
-    return False
+    if rest and rest[-1] in AWAITABLE_METHODS:
+        return Verdict.AWAITABLE
+    if qualify(function, call, resolver) in AWAITABLE_FACTORIES:
+        return Verdict.AWAITABLE
+    module = resolver.index.module_at(function.path)
+    if module is None or depth >= _MAX_DEPTH:
+        return Verdict.UNKNOWN
+    nested = [n for n in module.functions_by_line.values() if n.name == head and n.line > function.line]
+    if not rest and nested and head not in module.symbols:
+        # A function nested in this one (`async def inner(): ...; return inner()`).
+        return Verdict.AWAITABLE if any(n.is_async for n in nested) else Verdict.UNKNOWN
+    local = [ref for name, ref in function.local_imports if name == head]
+    if local:
+        # `from app.impl import connect` inside the def shadows the module's
+        # bindings; with several (try/except ImportError), any may apply.
+        bound = tuple(outcome for ref in local for outcome in _import_outcomes(ref, resolver))
+    else:
+        bound = resolver.resolve_in_module(module, head)
+    outcomes = resolver.follow_attributes(bound, rest)
+    verdicts = {_outcome_verdict(outcome, resolver, depth) for outcome in outcomes}
+    if Verdict.AWAITABLE in verdicts:
+        return Verdict.AWAITABLE
+    if not verdicts or Verdict.UNKNOWN in verdicts:
+        return Verdict.UNKNOWN
+    return Verdict.SYNC

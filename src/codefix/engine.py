@@ -109,6 +109,7 @@ class FileAnalysis:
                 lines = (finding.line, finding.end_line)
                 if not is_suppressed(suppressed, rule.id, lines):
                     results.append((rule, report, finding))
+        results = _without_generalized_duplicates(results)
         results.sort(key=lambda item: item[2].sort_key())
         return results
 
@@ -130,7 +131,12 @@ class FileAnalysis:
             source = read_source(self.path)
         except SourceError as exc:
             return FileOutcome(error=FileError(self.relative, str(exc)))
-        active = [rule for rule in self.rules if rule.might_match(source.text)]
+        module_info = self.project.index.module_at(self.relative)
+        active = [
+            rule
+            for rule in self.rules
+            if rule.might_match(source.text) and (module_info is None or rule.has_candidates(module_info, self.project.index))
+        ]
         if not active:
             return FileOutcome()
         try:
@@ -195,6 +201,18 @@ class FileAnalysis:
                 rules=tuple(dict.fromkeys(f.rule for f in fixed)),
             ),
         )
+
+
+def _without_generalized_duplicates(
+    results: list[tuple[Rule, Report, Finding]],
+) -> list[tuple[Rule, Report, Finding]]:
+    """Drop a general rule's report where the narrower rule it generalizes reports the same code."""
+    narrow = {(rule.id, id(report.node)) for rule, report, _ in results}
+    return [
+        item
+        for item in results
+        if item[0].generalizes is None or (item[0].generalizes, id(item[1].node)) not in narrow
+    ]
 
 
 def parse_text(text: str) -> cst.Module:

@@ -39,6 +39,8 @@ class FunctionInfo:
     is_generator: bool
     #: True for functions defined directly in a class body.
     is_method: bool
+    #: Names bound by `import` statements in its own body, with what they import.
+    local_imports: tuple[tuple[str, ImportRef], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ class ModuleInfo:
     star_imports: list[str] = field(default_factory=list)
     #: Every function of the module, nested ones included, by the line of `def`.
     functions_by_line: dict[int, FunctionInfo] = field(default_factory=dict)
+    #: Callees of `await <call>` and of calls handed to APIs that need an
+    #: awaitable (`asyncio.run(f())`), as "f" or "head.last" for `head....last`:
+    #: rules skip parsing a module none of whose callees can be a target.
+    awaited_callees: frozenset[str] = frozenset()
+    #: Every name an import statement binds anywhere in the module, function
+    #: bodies included: only those can be module objects at a call site.
+    imported_names: frozenset[str] = frozenset()
 
     @property
     def package(self) -> str:
@@ -143,9 +152,11 @@ def module_names_for(relative: Path, package_dirs: set[Path]) -> list[str]:
 class _FunctionFacts(ast.NodeVisitor):
     """Collects returns and yields of one function body, not of nested scopes."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: str = "") -> None:
         self.returned_calls: list[str] = []
         self.is_generator = False
+        self.package = package
+        self.local_imports: list[tuple[str, ImportRef]] = []
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # nested scope: skip
         return
@@ -167,6 +178,17 @@ class _FunctionFacts(ast.NodeVisitor):
 
     visit_YieldFrom = visit_Yield  # type: ignore[assignment]
 
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            top = alias.name.partition(".")[0]
+            self.local_imports.append((alias.asname or top, ImportRef(alias.name if alias.asname else top, None)))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        source = absolute_module(node.level, node.module, self.package)
+        for alias in node.names:
+            if alias.name != "*":
+                self.local_imports.append((alias.asname or alias.name, ImportRef(source, alias.name)))
+
 
 def _decorator_name(node: ast.expr) -> str:
     target = node.func if isinstance(node, ast.Call) else node
@@ -176,7 +198,8 @@ def _decorator_name(node: ast.expr) -> str:
 def _function_info(
     node: ast.FunctionDef | ast.AsyncFunctionDef, module: str, path: str, is_method: bool
 ) -> FunctionInfo:
-    facts = _FunctionFacts()
+    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+    facts = _FunctionFacts(package)
     for statement in node.body:
         facts.visit(statement)
     return FunctionInfo(
@@ -190,6 +213,7 @@ def _function_info(
         returned_calls=tuple(facts.returned_calls),
         is_generator=facts.is_generator,
         is_method=is_method,
+        local_imports=tuple(facts.local_imports),
     )
 
 
@@ -251,15 +275,53 @@ def _record_statement(statement: ast.stmt, info: ModuleInfo) -> None:
         _bind_targets(statement.target, info, None, statement.lineno)
 
 
+#: Callables whose arguments must be awaitables (asyncio.run, gather, ...).
+_AWAITABLE_CONSUMERS = frozenset(
+    {"run", "create_task", "ensure_future", "gather", "wait_for", "shield", "run_until_complete"}
+)
+
+
+def _last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _callee_key(node: ast.expr) -> str | None:
+    """"f" for `f`, "a.f" for `a.b.f`, None for callees that are not dotted names."""
+    if isinstance(node, ast.Name):
+        return node.id
+    last = _last_name(node)
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return f"{node.id}.{last}" if isinstance(node, ast.Name) else None
+
+
 def _collect_functions(tree: ast.Module, info: ModuleInfo) -> None:
     class_bodies: set[int] = set()
+    awaited: set[str] = set()
+    imported: set[str] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            key = _callee_key(node.value.func)
+            if key:
+                awaited.add(key)
+        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
+            awaited.update(
+                key for arg in node.args if isinstance(arg, ast.Call) and (key := _callee_key(arg.func))
+            )
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
         if isinstance(node, ast.ClassDef):
             class_bodies.update(id(item) for item in node.body)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             info.functions_by_line[node.lineno] = _function_info(
                 node, info.name, info.path, is_method=id(node) in class_bodies
             )
+    info.awaited_callees = frozenset(awaited)
+    info.imported_names = frozenset(imported)
 
 
 def analyse_module(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleInfo:

@@ -10,6 +10,7 @@ every one is followed and all outcomes are returned, so rules judge by each.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from codefix.index import (
     ProjectIndex,
     absolute_module,
 )
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 #: Re-export chains in real projects are 2-3 deep; this bounds cycles and pathologies.
 MAX_DEPTH = 24
@@ -116,7 +119,9 @@ class Resolver:
         return current
 
     def resolve_in_module(self, module: ModuleInfo, name: str) -> tuple[Outcome, ...]:
-        """What a module-level name means inside `module`."""
+        """What a module-level name means inside `module`: its globals, then builtins."""
+        if name not in module.symbols and name in _BUILTIN_NAMES and not module.star_imports:
+            return (External(f"builtins.{name}"),)
         return tuple(dict.fromkeys(self._symbol_outcomes(module, name, 0)))
 
     def _resolve_attribute(self, module_name: str, attribute: str, depth: int) -> list[Outcome]:

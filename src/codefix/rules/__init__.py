@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from codefix.rules.async_context import AsyncContext
 from codefix.rules.await_sync import AwaitSync
 from codefix.rules.await_websocket import AwaitWebsocket
+from codefix.rules.clickhouse_async import ClickhouseAsync
 from codefix.rules.base import ConfigurationError, FileContext, ProjectContext, ProjectOutcome, ProjectRule, Report, Rule
 
-ALL_RULES: tuple[type[Rule], ...] = (AwaitWebsocket, AwaitSync)
+ALL_RULES: tuple[type[Rule], ...] = (AwaitWebsocket, AwaitSync, ClickhouseAsync, AsyncContext)
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
 
 __all__ = [

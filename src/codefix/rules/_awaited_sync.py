@@ -7,14 +7,14 @@ care about. Subclasses say that with `is_target`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo
-from codefix.resolution import Defined, External, Missing, Outcome, Unbound, callee_parts
+from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex
+from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
 #: asyncio entry points that take an awaitable, and which positional
@@ -107,13 +107,63 @@ class _SiteCollector(cst.CSTVisitor):
             self.calls.append(node)
 
 
+def comment_after_await(node: cst.Await) -> bool:
+    """True for `(await  # why\n f())`: dropping the keyword must not drop the comment."""
+    whitespace = node.whitespace_after_await
+    return isinstance(whitespace, cst.ParenthesizedWhitespace) and (
+        whitespace.first_line.comment is not None or any(line.comment for line in whitespace.empty_lines)
+    )
+
+
+def _join_whitespace(
+    before: cst.BaseParenthesizableWhitespace, after: cst.ParenthesizedWhitespace
+) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace after `(` followed by the comment-bearing whitespace after `await`."""
+    if not isinstance(before, cst.ParenthesizedWhitespace):
+        return after
+    first = after.first_line
+    # The line `await  # why` keeps its comment at the await's indentation;
+    # a bare `await` line disappears.
+    carried = (
+        [cst.EmptyLine(indent=before.indent, whitespace=before.last_line, comment=first.comment, newline=first.newline)]
+        if first.comment is not None
+        else []
+    )
+    return before.with_changes(
+        empty_lines=[*before.empty_lines, *carried, *after.empty_lines],
+        indent=after.indent,
+        last_line=after.last_line,
+    )
+
+
 def strip_await(updated: cst.CSTNode) -> cst.CSTNode:
-    """`await f(x)` becomes `f(x)`; parentheses around the await stay where they were."""
+    """`await f(x)` becomes `f(x)`; parentheses around the await stay where they were.
+
+    A comment between `await` and the call moves behind the await's own
+    opening parenthesis (the rule does not offer this fix when there is none).
+    """
     assert isinstance(updated, cst.Await)
     inner = updated.expression
+    lpar = list(updated.lpar)
+    if comment_after_await(updated) and lpar:
+        whitespace = updated.whitespace_after_await
+        assert isinstance(whitespace, cst.ParenthesizedWhitespace)
+        lpar[-1] = lpar[-1].with_changes(whitespace_after=_join_whitespace(lpar[-1].whitespace_after, whitespace))
     return inner.with_changes(
-        lpar=[*updated.lpar, *inner.lpar],
+        lpar=[*lpar, *inner.lpar],
         rpar=[*inner.rpar, *updated.rpar],
+    )
+
+
+def imported_inside_a_function(module: ModuleInfo, name: str) -> bool:
+    """`from pkg import f as g` in a function body: the index cannot tell what `g` is, so parse."""
+    return name in module.imported_names and name not in module.symbols
+
+
+def _only_imported_from_outside(module: ModuleInfo, name: str, index: ProjectIndex) -> bool:
+    symbols = module.symbols.get(name)
+    return bool(symbols) and all(
+        isinstance(symbol, ImportRef) and not index.has_package_prefix(symbol.module) for symbol in symbols
     )
 
 
@@ -123,6 +173,29 @@ class AwaitedSyncCallRule(Rule):
     def is_target(self, outcome: Outcome, context: FileContext) -> bool:
         """Whether a synchronous binding is one this rule reports."""
         raise NotImplementedError
+
+    def candidate_names(self) -> frozenset[str]:
+        """Every name a call site can spell a target with (definitions and re-export aliases)."""
+        raise NotImplementedError
+
+    def has_candidates(self, module: ModuleInfo, index: ProjectIndex) -> bool:
+        """Whether some awaited callee can name a target: `f`, or `mod.f` on an imported name.
+
+        `self.f()` and `conn.f()` are methods of objects, never targets, and
+        they are most awaited calls; names that the module binds only by
+        importing them from outside the project (`asyncio.sleep`) cannot be
+        targets either. Skipping such modules keeps most files unparsed.
+        """
+        names = self.candidate_names()
+        for callee in module.awaited_callees:
+            head, _, last = callee.rpartition(".")
+            if not head and imported_inside_a_function(module, last):
+                return True
+            if last not in names or (head and head not in module.imported_names):
+                continue
+            if not _only_imported_from_outside(module, head or last, index):
+                return True
+        return False
 
     def judge(self, context: FileContext, call: cst.Call) -> CalleeJudgement | None:
         outcomes = context.resolve_callee(call.func)
@@ -170,6 +243,8 @@ class AwaitedSyncCallRule(Rule):
             yield Report(node, f"`{name}` is synchronous in some of its bindings ({where}) but not all; awaiting it fails on that path (not fixed: check which binding applies)")
         elif is_deliberate_failure(context, node):
             yield Report(node, f"`{name}` is synchronous ({where}); this await is inside a block that expects the TypeError, so it is left as a deliberate test")
+        elif comment_after_await(node) and not node.lpar:
+            yield Report(node, f"`{name}` is synchronous ({where}); awaiting its result raises TypeError (not fixed: a comment follows `await` and would be lost)")
         else:
             yield self.fixable_report(context, node, call, judgement)
 
@@ -222,6 +297,32 @@ class AwaitedSyncCallRule(Rule):
             if not any(isinstance(outcome, (External, Defined)) for outcome in outcomes):
                 return "first"
         return None
+
+
+def renamed_exports(
+    index: ProjectIndex, resolver: Resolver, names: frozenset[str], is_target: Callable[[Outcome], bool]
+) -> frozenset[str]:
+    """`names` plus every name a target is re-exported under (`from .m import f as g`).
+
+    Call sites importing `g` never spell `f`, so prefilters must know `g`;
+    followed to a fixed point, since aliases of aliases happen.
+    """
+    known = set(names)
+    while True:
+        found = set()
+        for module in index.modules():
+            for name, symbols in module.symbols.items():
+                if name in known:
+                    continue
+                renames = any(
+                    (isinstance(s, ImportRef) and s.name in known) or (isinstance(s, LocalAlias) and s.target in known)
+                    for s in symbols
+                )
+                if renames and any(is_target(o) for o in resolver.resolve_in_module(module, name)):
+                    found.add(name)
+        if not found:
+            return frozenset(known)
+        known |= found
 
 
 def unbound_or_external_reports(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from codefix.index import FunctionInfo
-from codefix.resolution import Defined, Outcome
-from codefix.rules._awaited_sync import AwaitedSyncCallRule
+from codefix.callees import Verdict, classify
+from codefix.index import FunctionInfo, ProjectIndex
+from codefix.resolution import Defined, Outcome, Resolver
+from codefix.rules._awaited_sync import AwaitedSyncCallRule, renamed_exports
 from codefix.rules.base import FileContext
 
 
@@ -54,7 +55,28 @@ class AwaitSync(AwaitedSyncCallRule):
 
     id = "await-sync"
     summary = "Any synchronous project function awaited (TypeError at run time)"
-    default_enabled = False
+    default_enabled = True
+    generalizes = "await-websocket"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._candidate_names: frozenset[str] = frozenset()
+
+    def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
+        sync_names = frozenset(
+            function.name
+            for function in index.functions()
+            if not function.is_method and classify(function, resolver) is Verdict.SYNC
+        )
+
+        def is_sync_function(outcome: Outcome) -> bool:
+            target = outcome.target if isinstance(outcome, Defined) else None
+            return isinstance(target, FunctionInfo) and target.name in sync_names
+
+        self._candidate_names = renamed_exports(index, resolver, sync_names, is_sync_function)
+
+    def candidate_names(self) -> frozenset[str]:
+        return self._candidate_names
 
     def might_match(self, text: str) -> bool:
         return "await" in text or "asyncio" in text or "run_until_complete" in text or "create_task" in text

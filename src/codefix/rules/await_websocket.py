@@ -10,9 +10,14 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ImportRef, LocalAlias, ProjectIndex
-from codefix.resolution import Defined, External, Outcome, Resolver, callee_parts
-from codefix.rules._awaited_sync import AwaitedSyncCallRule, CalleeJudgement, unbound_or_external_reports
+from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex
+from codefix.resolution import Defined, External, Missing, Outcome, Resolver, callee_parts
+from codefix.rules._awaited_sync import (
+    AwaitedSyncCallRule,
+    CalleeJudgement,
+    imported_inside_a_function,
+    unbound_or_external_reports,
+)
 from codefix.rules.base import ConfigurationError, FileContext, Report
 
 
@@ -97,7 +102,13 @@ class AwaitWebsocket(AwaitedSyncCallRule):
             for outcome in resolver.resolve_dotted(dotted):
                 if isinstance(outcome, Defined):
                     self.dotted_targets.add((outcome.target.path, outcome.target.line))
-        self.trigger_words |= self._exported_aliases(index, resolver)
+        # A rename of a rename (`from .a import gwm as presence`) is only seen
+        # once the first rename is a trigger word: repeat until nothing is new.
+        while True:
+            new_words = self._exported_aliases(index, resolver) - self.trigger_words
+            if not new_words:
+                break
+            self.trigger_words |= new_words
 
     def _exported_aliases(self, index: ProjectIndex, resolver: Resolver) -> set[str]:
         """Names under which a target is re-exported (`from .m import get_websocket_manager as gwm`).
@@ -118,6 +129,24 @@ class AwaitWebsocket(AwaitedSyncCallRule):
                 if renames and any(self._is_target_outcome(o) for o in resolver.resolve_in_module(module, name)):
                     aliases.add(name)
         return aliases
+
+    def candidate_names(self) -> frozenset[str]:
+        return frozenset(self.trigger_words)
+
+    def has_candidates(self, module: ModuleInfo, index: ProjectIndex) -> bool:
+        """The generic test without its exclusion of names imported from outside the project.
+
+        This rule reports those too: a configured dotted path
+        (`wsvendor.client.connect_sync`) and a configured name bound to a
+        third-party function ("resolves outside the project").
+        """
+        for callee in module.awaited_callees:
+            head, _, last = callee.rpartition(".")
+            if not head and imported_inside_a_function(module, last):
+                return True
+            if last in self.trigger_words and (not head or head in module.imported_names):
+                return True
+        return False
 
     def might_match(self, text: str) -> bool:
         return any(word in text for word in self.trigger_words)
@@ -144,6 +173,14 @@ class AwaitWebsocket(AwaitedSyncCallRule):
         parts = callee_parts(call.func) or []
         if parts and parts[-1] in self.simple_names and len(parts) == 1:
             yield from unbound_or_external_reports(context, node, call, outcomes)
+            return
+        # A dead import of a configured name under another name
+        # (`from .gone import get_websocket_manager as gwm`) is reported too.
+        missing = [
+            o for o in outcomes if isinstance(o, Missing) and o.qualified_name.rpartition(".")[2] in self.simple_names
+        ]
+        if missing:
+            yield from unbound_or_external_reports(context, node, call, missing[:1])
 
     def fixable_report(
         self, context: FileContext, node: cst.Await, call: cst.Call, judgement: CalleeJudgement

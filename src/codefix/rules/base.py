@@ -11,13 +11,14 @@ the tree it is reading.
 from __future__ import annotations
 
 import textwrap
+from functools import cached_property
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
 from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
@@ -67,9 +68,20 @@ class FileContext:
         self.module_info = module_info
         self.index = index
         self.resolver = resolver
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
+
+    # Metadata is computed on first use: scope analysis is the most expensive
+    # step of a run, and many parsed files never need it.
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        return self.wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self.wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self.wrapper.resolve(ParentNodeProvider)
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The line of a def's name, which is how `ast` (and so the index) numbers it."""
@@ -109,6 +121,10 @@ class Rule:
     summary: ClassVar[str]
     #: Whether a bare `codefix scan` runs it; decided per rule from measured noise.
     default_enabled: ClassVar[bool] = True
+    #: The id of a narrower rule this one generalizes (`await-sync` of
+    #: `await-websocket`): where both report the same code, only the narrower
+    #: rule's finding is kept, so users never see one bug twice.
+    generalizes: ClassVar[str | None] = None
     #: Options of `[tool.codefix.<id>]` with their defaults.
     options: ClassVar[Mapping[str, Any]] = {}
 
@@ -134,6 +150,10 @@ class Rule:
 
     def might_match(self, text: str) -> bool:
         """Cheap test on the raw text: False means the file cannot have a finding."""
+        return True
+
+    def has_candidates(self, module: ModuleInfo, index: ProjectIndex) -> bool:
+        """Test on the module's index entry, before any LibCST parse; False skips the file."""
         return True
 
     def check(self, context: FileContext) -> Iterator[Report]:

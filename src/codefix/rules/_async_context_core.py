@@ -1,0 +1,1060 @@
+"""The analysis shared by `clickhouse-async` and `async-context`.
+
+Both rules look for async context managers used as if they were the object
+they yield: a factory decorated with `@asynccontextmanager` (or a class with
+`__aenter__` but no `__enter__`) that is awaited, entered with a plain `with`,
+bound and then used as a client, never entered, or called from a plain `def`.
+They differ only in which definitions are targets (`select_function`,
+`select_class`) and in whether un-awaited client methods are checked.
+
+Everything is decided per call site of a target, found by following the
+callee through imports, aliases and re-exports (`FileContext.resolve_callee`).
+The facts the project index does not record about classes (bases, instance
+attributes) are derived here, once per run, from the few candidate classes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import libcst as cst
+from libcst.metadata import Assignment, ExpressionContext, ExpressionContextProvider, GlobalScope
+from libcst.metadata.position_provider import CodeRange
+
+from codefix.callees import qualify
+from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, dotted_name
+from codefix.resolution import Defined, External, Opaque, Outcome, Resolver, callee_parts
+from codefix.rules._awaited_sync import is_deliberate_failure
+from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
+from codefix.sourcefile import SourceError, read_source
+
+ASYNC_CONTEXT_MANAGER = "contextlib.asynccontextmanager"
+
+#: Attributes that enter or leave the context by hand: correct uses.
+PROTOCOL_ATTRIBUTES = frozenset({"__aenter__", "__aexit__"})
+
+#: Bases that cannot give a class `__enter__` or `__await__`.
+NEUTRAL_BASES = frozenset(
+    {
+        "typing.Generic",
+        "typing.Protocol",
+        "typing_extensions.Protocol",
+        "abc.ABC",
+        "contextlib.AbstractAsyncContextManager",
+        "typing.AsyncContextManager",
+    }
+)
+#: Bases that provide `__aenter__` themselves.
+ASYNC_CONTEXT_BASES = frozenset({"contextlib.AbstractAsyncContextManager", "typing.AsyncContextManager"})
+
+#: Attributes every instance has, whatever its class.
+_OBJECT_ATTRIBUTES = frozenset(dir(object))
+
+_Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ContextTarget:
+    """A callable whose result must be entered with `async with` before use."""
+
+    name: str
+    #: Where it is defined ("pkg/db.py:12"), or "configured: pkg.db.open" for a
+    #: dotted name outside the project.
+    location: str
+    is_class: bool = False
+    #: Classes only: instances are awaitable (the class defines `__await__`).
+    awaitable: bool = False
+    #: Classes only: attributes an instance is known to have (methods, class
+    #: attributes, `self.x = ...` in methods, inherited ones); None when the
+    #: class can have any attribute (`__getattr__`).
+    attributes: frozenset[str] | None = None
+
+    @property
+    def kind(self) -> str:
+        return "async context manager class" if self.is_class else "async context manager factory"
+
+    def misused_attribute(self, attribute: str) -> bool:
+        """Whether reading `attribute` on the un-entered object fails at run time."""
+        if attribute in PROTOCOL_ATTRIBUTES or attribute in _OBJECT_ATTRIBUTES:
+            return False
+        if not self.is_class:
+            return True
+        return self.attributes is not None and attribute not in self.attributes
+
+
+@dataclass(frozen=True)
+class Site:
+    """A call of a target, as judged at its call site."""
+
+    call: cst.Call
+    target: ContextTarget
+    #: The callee as written (`db.get_clickhouse_client`).
+    name: str
+    #: False when another binding of the callee (a try/except import
+    #: fallback) is not a target: reported, never fixed.
+    every_binding: bool
+
+    def describe(self) -> str:
+        return f"`{self.name}` is an {self.target.kind} ({self.target.location})"
+
+    def mixed_note(self) -> str:
+        return "" if self.every_binding else f" (only some bindings of `{self.name}` are; not fixed)"
+
+
+def is_async_context_factory(function: FunctionInfo, resolver: Resolver) -> bool:
+    """True when a decorator of `function` is `contextlib.asynccontextmanager`, under any alias."""
+    for decorator in function.decorators:
+        origin = qualify(function, decorator, resolver)
+        if origin == ASYNC_CONTEXT_MANAGER:
+            return True
+        if origin != decorator or "." in origin:
+            # Re-exported by a project module (`from pkg.util import acm`).
+            if any(
+                isinstance(outcome, External) and outcome.qualified_name == ASYNC_CONTEXT_MANAGER
+                for outcome in resolver.resolve_dotted(origin)
+            ):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class ClassShape:
+    methods: frozenset[str]
+    #: None when instances may have any attribute.
+    attributes: frozenset[str] | None
+
+
+class ClassShapes:
+    """Bases and attributes of project classes, read from their source with `ast`.
+
+    The index records a class's own methods only; telling whether a class
+    with `__aenter__` inherits `__enter__`, or which attributes its instances
+    have, needs its bases and its `self.x = ...` assignments. Only candidate
+    classes are read, each file at most once per run.
+    """
+
+    def __init__(self, index: ProjectIndex, resolver: Resolver):
+        self.index = index
+        self.resolver = resolver
+        self._trees: dict[str, ast.Module | None] = {}
+        self._shapes: dict[tuple[str, int], ClassShape | None] = {}
+
+    def shape(self, info: ClassInfo, depth: int = 0) -> ClassShape | None:
+        """The class's methods and instance attributes, inherited ones included; None when unknowable."""
+        key = (info.path, info.line)
+        if key not in self._shapes:
+            self._shapes[key] = None  # a cycle of bases is unknowable
+            self._shapes[key] = self._compute(info, depth)
+        return self._shapes[key]
+
+    def _tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                self._trees[path] = ast.parse(read_source(self.index.root / path).text)
+            except (SourceError, SyntaxError, ValueError, RecursionError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def _class_node(self, info: ClassInfo) -> ast.ClassDef | None:
+        tree = self._tree(info.path)
+        if tree is None:
+            return None
+        for statement in ast.walk(tree):
+            if isinstance(statement, ast.ClassDef) and statement.lineno == info.line and statement.name == info.name:
+                return statement
+        return None
+
+    def _compute(self, info: ClassInfo, depth: int) -> ClassShape | None:
+        node = self._class_node(info)
+        module = self.index.module_at(info.path)
+        if node is None or module is None or depth > 8:
+            return None
+        methods = set(info.methods)
+        attributes = set(_own_attributes(node)) | methods
+        dynamic = bool({"__getattr__", "__getattribute__"} & methods)
+        for base in node.bases:
+            inherited = self._base_shape(base, module, depth)
+            if inherited is None:
+                return None
+            methods |= inherited.methods
+            if inherited.attributes is None:
+                dynamic = True
+            else:
+                attributes |= inherited.attributes
+        return ClassShape(frozenset(methods), None if dynamic else frozenset(attributes))
+
+    def _base_shape(self, base: ast.expr, module: ModuleInfo, depth: int) -> ClassShape | None:
+        if isinstance(base, ast.Subscript):  # Generic[T]
+            base = base.value
+        dotted = dotted_name(base)
+        if dotted is None:
+            return None
+        if dotted == "object":
+            return ClassShape(frozenset(), frozenset())
+        head, *rest = dotted.split(".")
+        outcomes = self.resolver.follow_attributes(self.resolver.resolve_in_module(module, head), rest)
+        methods: set[str] = set()
+        attributes: set[str] | None = set()
+        for outcome in outcomes:
+            if isinstance(outcome, External) and outcome.qualified_name in NEUTRAL_BASES:
+                if outcome.qualified_name in ASYNC_CONTEXT_BASES:
+                    methods |= {"__aenter__", "__aexit__"}
+                continue
+            if not (isinstance(outcome, Defined) and isinstance(outcome.target, ClassInfo)):
+                return None
+            shape = self.shape(outcome.target, depth + 1)
+            if shape is None:
+                return None
+            methods |= shape.methods
+            if shape.attributes is None or attributes is None:
+                attributes = None
+            else:
+                attributes |= shape.attributes
+        if not outcomes:
+            return None
+        return ClassShape(frozenset(methods), None if attributes is None else frozenset(attributes))
+
+
+def _own_attributes(node: ast.ClassDef) -> Iterator[str]:
+    """Names a class body binds, and `self.x` assigned in its methods."""
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield item.name
+        elif isinstance(item, ast.Assign):
+            for target in item.targets:
+                yield from _target_names(target)
+        elif isinstance(item, ast.AnnAssign):
+            yield from _target_names(item.target)
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or not item.args.args:
+            continue
+        self_name = item.args.args[0].arg
+        for sub in ast.walk(item):
+            if (
+                isinstance(sub, ast.Attribute)
+                and isinstance(sub.ctx, ast.Store)
+                and isinstance(sub.value, ast.Name)
+                and sub.value.id == self_name
+            ):
+                yield sub.attr
+
+
+def _target_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names(element)
+
+
+def validate_name_list(settings: Mapping[str, Any], key: str, rule_id: str, where: str, dotted: bool) -> None:
+    """Raise ConfigurationError unless `settings[key]` (when present) is a list of names."""
+    if key not in settings:
+        return
+    values = settings[key]
+    what = "names or dotted paths" if dotted else "method names"
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise ConfigurationError(f"{where}: {rule_id}.{key} must be a list of {what}")
+    for value in values:
+        parts = value.split(".")
+        if not all(part.isidentifier() for part in parts) or (not dotted and len(parts) > 1):
+            raise ConfigurationError(f"{where}: {rule_id}.{key}: {value!r} is not a valid {what[:-1]}")
+
+
+class AsyncContextRule(Rule):
+    """Base of rules flagging async context managers used outside their async context."""
+
+    #: Whether un-awaited coroutine methods of an entered client are reported (case 4).
+    checks_client_methods: ClassVar[bool] = False
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, flags: frozenset[str] = frozenset()):
+        super().__init__(settings, flags)
+        #: Targets defined in the project, by ("function"|"class", path, line).
+        self.targets: dict[tuple[str, str, int], ContextTarget] = {}
+        #: Targets outside the project, by qualified name (configured dotted names).
+        self.external_targets: dict[str, ContextTarget] = {}
+        self.trigger_words: set[str] = set()
+        self._call_pattern: re.Pattern[str] | None = None
+        self.async_methods: frozenset[str] = frozenset()
+
+    # What is a target: decided by the public rules.
+
+    def select_function(self, function: FunctionInfo, resolver: Resolver) -> bool:
+        raise NotImplementedError
+
+    def select_class(self, info: ClassInfo, shape: ClassShape) -> bool:
+        raise NotImplementedError
+
+    def configured_externals(self, resolver: Resolver) -> Iterable[str]:
+        """Dotted names outside the project that the user declared targets."""
+        return ()
+
+    # Preparation, once per run.
+
+    def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
+        for function in index.functions():
+            # A method is reached through an object (`self.session()`), which
+            # call-site resolution cannot follow: never a target.
+            if not function.is_method and self.select_function(function, resolver):
+                key = ("function", function.path, function.line)
+                self.targets[key] = ContextTarget(function.name, f"{function.path}:{function.line}")
+        shapes = ClassShapes(index, resolver)
+        for module in index.modules():
+            for symbols in module.symbols.values():
+                for info in symbols:
+                    if isinstance(info, ClassInfo) and "__aenter__" in info.methods | _maybe_inherited(info):
+                        self._add_class(info, shapes)
+        for dotted in self.configured_externals(resolver):
+            self.external_targets[dotted] = ContextTarget(dotted, f"configured: {dotted}")
+        self.trigger_words = {target.name.rpartition(".")[2] for target in self.targets.values()}
+        self.trigger_words |= {dotted.rpartition(".")[2] for dotted in self.external_targets}
+        self.trigger_words |= self._exported_aliases(index, resolver)
+        if self.trigger_words:
+            words = "|".join(sorted(map(re.escape, self.trigger_words), key=len, reverse=True))
+            self._call_pattern = re.compile(rf"\b(?:{words})\s*\(")
+
+    def _add_class(self, info: ClassInfo, shapes: ClassShapes) -> None:
+        shape = shapes.shape(info)
+        if shape is None or "__aenter__" not in shape.methods or "__enter__" in shape.methods:
+            return
+        if not self.select_class(info, shape):
+            return
+        self.targets[("class", info.path, info.line)] = ContextTarget(
+            info.name,
+            f"{info.path}:{info.line}",
+            is_class=True,
+            awaitable="__await__" in shape.methods,
+            attributes=shape.attributes,
+        )
+
+    def _exported_aliases(self, index: ProjectIndex, resolver: Resolver) -> set[str]:
+        """Names a target is re-exported under (`from .db import get_client as warehouse`).
+
+        The text prefilter must know them: a call site importing the alias
+        never spells the original name. Chains of renames are followed.
+        """
+        words = set(self.trigger_words)
+        found: set[str] = set()
+        changed = bool(words)
+        while changed:
+            changed = False
+            for module in index.modules():
+                for name, symbols in module.symbols.items():
+                    if name in words:
+                        continue
+                    renames = any(
+                        (isinstance(s, ImportRef) and s.name in words) or (isinstance(s, LocalAlias) and s.target in words)
+                        for s in symbols
+                    )
+                    if renames and any(self.target_of(o) for o in resolver.resolve_in_module(module, name)):
+                        words.add(name)
+                        found.add(name)
+                        changed = True
+        return found
+
+    def might_match(self, text: str) -> bool:
+        """Every finding starts from a call of a target, so the text must spell one: `name(`."""
+        if self._call_pattern is None:
+            return False
+        return self._call_pattern.search(text) is not None
+
+    # Judging a call site.
+
+    def target_of(self, outcome: Outcome) -> ContextTarget | None:
+        if isinstance(outcome, External):
+            return self.external_targets.get(outcome.qualified_name)
+        if not isinstance(outcome, Defined):
+            return None
+        kind = "class" if isinstance(outcome.target, ClassInfo) else "function"
+        return self.targets.get((kind, outcome.target.path, outcome.target.line))
+
+    def judge(self, context: FileContext, call: cst.Call) -> Site | None:
+        parts = callee_parts(call.func)
+        if not parts or parts[-1] not in self.trigger_words:
+            return None
+        outcomes = _callee_outcomes(context, call.func)
+        found = [target for target in map(self.target_of, outcomes) if target is not None]
+        if not found:
+            return None
+        name = context.module.code_for_node(call.func)
+        return Site(call, found[0], name, every_binding=len(found) == len(outcomes))
+
+    def check(self, context: FileContext) -> Iterator[Report]:
+        if not self.trigger_words:
+            return iter(())
+        return _FileCheck(self, context).reports()
+
+
+def _maybe_inherited(info: ClassInfo) -> frozenset[str]:
+    """`__aenter__` may come from a base; only classes with some async protocol method are worth reading."""
+    return frozenset({"__aenter__"}) if "__aexit__" in info.methods else frozenset()
+
+
+def _callee_outcomes(context: FileContext, func: cst.BaseExpression) -> tuple[Outcome, ...]:
+    """`resolve_callee`, with classes defined at the top of this very module resolved too.
+
+    The resolver reports a class bound in the current file as opaque; the
+    index knows it, by line.
+    """
+    outcomes = context.resolve_callee(func) or ()
+    if not isinstance(func, cst.Name) or Opaque("class") not in outcomes or context.module_info is None:
+        return outcomes
+    scope = context.scopes.get(func)
+    classes: list[Outcome] = []
+    for assignment in scope[func.value] if scope is not None else ():
+        if isinstance(assignment, Assignment) and isinstance(assignment.node, cst.ClassDef):
+            line = context.line_of(assignment.node)
+            classes.extend(
+                Defined(symbol)
+                for symbol in context.module_info.symbols.get(func.value, [])
+                if isinstance(symbol, ClassInfo) and symbol.line == line
+            )
+    if not classes:
+        return outcomes
+    return tuple(dict.fromkeys([o for o in outcomes if o != Opaque("class")] + classes))
+
+
+class _Inventory(cst.CSTVisitor):
+    """Every call, name and attribute of a file, collected in one pass."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.names: dict[str, list[cst.Name]] = defaultdict(list)
+        self.attributes: dict[str, list[cst.Attribute]] = defaultdict(list)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names[node.value].append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes[node.attr.value].append(node)
+
+
+@dataclass
+class _Uses:
+    """How the object held by one binding is used."""
+
+    entered: bool = False
+    #: Checked with `hasattr(obj, "__aenter__")` first: the code handles both kinds.
+    guarded: bool = False
+    #: Passed somewhere the analysis does not follow (an argument, a return).
+    handed_on: bool = False
+    #: (node to report, the use as text).
+    misuses: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _ClientRegion:
+    """Statements in which `name` is the client a target yielded."""
+
+    name: str
+    nodes: tuple[cst.CSTNode, ...]
+    site: Site
+    #: The function the region is in: only an `async def` gets fixes.
+    function: cst.FunctionDef | None
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _protocol_string(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.SimpleString) and node.evaluated_value in PROTOCOL_ATTRIBUTES
+
+
+class _FileCheck:
+    """One rule over one file: every call of a target, judged by where it stands."""
+
+    def __init__(self, rule: AsyncContextRule, context: FileContext):
+        self.rule = rule
+        self.context = context
+        self.module = context.module
+        self.inventory = _Inventory()
+        self.module.visit(self.inventory)
+        self._expression_contexts: Mapping[cst.CSTNode, ExpressionContext] | None = None
+        self.reported: set[int] = set()
+        self.regions: list[_ClientRegion] = []
+
+    # Small helpers over the metadata.
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.context.parents.get(node)
+
+    def span(self, node: cst.CSTNode) -> CodeRange:
+        return self.context.positions[node]
+
+    def start(self, node: cst.CSTNode) -> _Position:
+        span = self.span(node)
+        return (span.start.line, span.start.column)
+
+    def end(self, node: cst.CSTNode) -> _Position:
+        span = self.span(node)
+        return (span.end.line, span.end.column)
+
+    def within(self, node: cst.CSTNode, first: cst.CSTNode, last: cst.CSTNode | None = None) -> bool:
+        return self.start(first) <= self.start(node) and self.end(node) <= self.end(last or first)
+
+    def expression_context(self, node: cst.CSTNode) -> ExpressionContext | None:
+        if self._expression_contexts is None:
+            self._expression_contexts = self.context.wrapper.resolve(ExpressionContextProvider)
+        return self._expression_contexts.get(node)
+
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | cst.Lambda | None:
+        """The nearest function around `node`; None at module level or in a class body."""
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return ancestor
+            if isinstance(ancestor, cst.ClassDef):
+                return None
+        return None
+
+    def report(self, node: cst.CSTNode, message: str, **fix: Any) -> Iterator[Report]:
+        """One report per node, whichever binding led to it."""
+        if id(node) in self.reported:
+            return
+        self.reported.add(id(node))
+        yield Report(node, message, **fix)
+
+    # The walk.
+
+    def reports(self) -> Iterator[Report]:
+        for call in self.inventory.calls:
+            site = self.rule.judge(self.context, call)
+            if site is not None:
+                yield from self.check_site(site)
+        if self.rule.checks_client_methods:
+            for region in self.regions:
+                yield from self.unawaited_methods(region)
+
+    def check_site(self, site: Site) -> Iterator[Report]:
+        call = site.call
+        parent = self.parent(call)
+        function = self.enclosing_function(call)
+        if isinstance(parent, cst.Await):
+            yield from self.awaited(site, parent, function)
+            return
+        if isinstance(parent, cst.WithItem) and parent.item is call:
+            statement = self.parent(parent)
+            assert isinstance(statement, cst.With)
+            if statement.asynchronous is not None:
+                self.add_region(parent.asname, statement.body, site, function)
+            else:
+                yield from self.plain_with(site, statement, parent, function)
+            return
+        if isinstance(function, cst.Lambda):
+            return  # `lambda: factory()` hands the context manager on
+        if isinstance(function, cst.FunctionDef) and function.asynchronous is None:
+            yield from self.in_plain_def(site, parent, function)
+            return
+        yield from self.unentered(site, parent, function)
+
+    # Case 1: awaited.
+
+    def awaited(self, site: Site, node: cst.Await, function: cst.FunctionDef | cst.Lambda | None) -> Iterator[Report]:
+        target = site.target
+        if target.is_class and target.awaitable:
+            return
+        message = f"{site.describe()}; awaiting it raises TypeError at run time: enter it with `async with {site.name}(...) as ...:`"
+        plan = self.wrap_plan(site, node, function)
+        if isinstance(plan, str):
+            yield from self.report(node, f"{message} (not fixed: {plan})")
+            return
+        block, index, name = plan
+        self.add_region(cst.AsName(name=name), None, site, function, rest=(block, index))
+        yield from self.report(node, message, fix=_async_with_fix(index), fix_node=block)
+
+    def wrap_plan(
+        self, site: Site, node: cst.Await, function: cst.FunctionDef | cst.Lambda | None
+    ) -> tuple[cst.IndentedBlock, int, cst.Name] | str:
+        """The block, statement index and name of a rewritable `name = await factory(...)`, or why not."""
+        if not site.every_binding:
+            return f"only some bindings of `{site.name}` are targets"
+        assign = self.parent(node)
+        if isinstance(assign, cst.Return):
+            return "the client would be closed before the caller uses it; return the context manager and enter it there"
+        if not (
+            isinstance(assign, cst.Assign)
+            and assign.value is node
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+        ):
+            return "only `name = await ...` statements are rewritten"
+        if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
+            return "not inside an `async def`"
+        line = self.parent(assign)
+        block = self.parent(line) if line is not None else None
+        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or not isinstance(block, cst.IndentedBlock):
+            return "the statement shares its line with others"
+        if is_deliberate_failure(self.context, node):
+            return "inside a block that expects the TypeError, a deliberate test"
+        index = next(i for i, statement in enumerate(block.body) if statement is line)
+        name = assign.targets[0].target
+        assert isinstance(name, cst.Name)
+        blocker = self.wrap_blocker(name.value, block, index, function)
+        if blocker:
+            return blocker
+        return block, index, name
+
+    def wrap_blocker(self, name: str, block: cst.IndentedBlock, index: int, function: cst.FunctionDef) -> str | None:
+        """Why the rest of `block` cannot become the body of `async with ... as name:`, if it cannot."""
+        line = block.body[index]
+        rest = block.body[index + 1 :]
+        if not rest:
+            return "nothing follows it in its block to run inside `async with`"
+        in_loop = any(
+            isinstance(ancestor, (cst.For, cst.While))
+            for ancestor in self._ancestors_until(line, function)
+        )
+        for node in self.inventory.names.get(name, []):
+            if not self.within(node, function) or self.within(node, line) or not self.is_variable(node):
+                continue
+            if isinstance(self.parent(node), cst.NameItem):
+                return f"`{name}` is declared global or nonlocal"
+            if self.within(node, rest[0], rest[-1]):
+                reason = self.escape_in_region(node, name, function)
+                if reason:
+                    return reason
+            elif self.start(node) < self.start(line):
+                if in_loop:
+                    return f"`{name}` is also used earlier in the same loop"
+            else:
+                return f"`{name}` is used after the block, where the client would be closed"
+        return None
+
+    def _ancestors_until(self, node: cst.CSTNode, stop: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        for ancestor in self.context.ancestors(node):
+            if ancestor is stop:
+                return
+            yield ancestor
+
+    def is_variable(self, node: cst.Name) -> bool:
+        """False for names that are not the variable: `x.name`, `f(name=1)`."""
+        parent = self.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            return False
+        return not (isinstance(parent, cst.Arg) and parent.keyword is node)
+
+    def escape_in_region(self, node: cst.Name, name: str, function: cst.FunctionDef) -> str | None:
+        if self.expression_context(node) is not ExpressionContext.LOAD:
+            return f"`{name}` is re-bound later in the block"
+        if self.enclosing_function(node) is not function:
+            return f"`{name}` is captured by a nested function or class"
+        if self._is_awaited_method_call(node):
+            return None
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, (cst.Return, cst.Yield)):
+                return f"`{name}` is returned or yielded out of the block, where it would be closed"
+            if isinstance(ancestor, (cst.BaseStatement, cst.BaseSmallStatement)):
+                return None
+        return None
+
+    def _is_awaited_method_call(self, node: cst.Name) -> bool:
+        """`await name.method(...)`: its result, not the client, is what flows on."""
+        attribute = self.parent(node)
+        call = self.parent(attribute) if attribute is not None else None
+        awaited = self.parent(call) if call is not None else None
+        return (
+            isinstance(attribute, cst.Attribute)
+            and isinstance(call, cst.Call)
+            and call.func is attribute
+            and isinstance(awaited, cst.Await)
+        )
+
+    # Case 2: plain `with`.
+
+    def plain_with(
+        self, site: Site, statement: cst.With, item: cst.WithItem, function: cst.FunctionDef | cst.Lambda | None
+    ) -> Iterator[Report]:
+        message = f"{site.describe()}; a plain `with` raises TypeError (it has no `__enter__`): use `async with`"
+        reason = self.plain_with_blocker(site, statement, function)
+        if reason:
+            yield from self.report(site.call, f"{message} (not fixed: {reason})")
+            return
+        self.add_region(item.asname, statement.body, site, function)
+        yield from self.report(site.call, message, fix=_make_async, fix_node=statement)
+
+    def plain_with_blocker(self, site: Site, statement: cst.With, function: cst.FunctionDef | cst.Lambda | None) -> str | None:
+        if not site.every_binding:
+            return f"only some bindings of `{site.name}` are targets"
+        if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
+            name = function.name.value if isinstance(function, cst.FunctionDef) else None
+            return f"`{name}` is a plain `def`, which cannot enter it" if name else "not inside an `async def`"
+        for other in statement.items:
+            if not isinstance(other.item, cst.Call) or self.rule.judge(self.context, other.item) is None:
+                return "the same `with` also enters synchronous context managers"
+        if is_deliberate_failure(self.context, statement):
+            return "inside a block that expects the TypeError, a deliberate test"
+        return None
+
+    # Case 5: a plain `def`.
+
+    def in_plain_def(self, site: Site, parent: cst.CSTNode | None, function: cst.FunctionDef) -> Iterator[Report]:
+        """A target called where no async context exists, unless the result is only handed on.
+
+        `return factory()`, or `self._cm = factory()` in `__init__` later
+        entered by `async with self._cm` in a method, pass the context manager
+        to async code that enters it: correct.
+        """
+        if isinstance(parent, (cst.Return, cst.Arg)):
+            return
+        if site.target.is_class and not self._misused_directly(site, parent):
+            return  # constructing an instance in sync code is ordinary
+        uses: _Uses | None = None
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is site.call:
+            target = _single_target(parent)
+            if isinstance(target, cst.Name):
+                uses = self.name_uses(site, target)
+            elif isinstance(target, cst.Attribute):
+                uses = self.attribute_uses(site, target, function)
+            if uses is None or uses.guarded or (not uses.misuses and (uses.entered or uses.handed_on)):
+                return
+        name = function.name.value
+        yield from self.report(
+            site.call,
+            f"{site.describe()}, but `{name}` is a plain `def`: there is no async context to enter it in; "
+            f"make `{name}` an `async def` and use `async with`",
+        )
+        if uses is not None and isinstance(_single_target(parent), cst.Attribute):  # type: ignore[arg-type]
+            holder = self.module.code_for_node(_single_target(parent))  # type: ignore[arg-type]
+            yield from self.misuse_reports(site, uses, holder)
+
+    def _misused_directly(self, site: Site, parent: cst.CSTNode | None) -> bool:
+        return (
+            isinstance(parent, cst.Attribute)
+            and parent.value is site.call
+            and site.target.misused_attribute(parent.attr.value)
+        )
+
+    # Case 3: created, not entered.
+
+    def unentered(self, site: Site, parent: cst.CSTNode | None, function: cst.FunctionDef | None) -> Iterator[Report]:
+        call = site.call
+        if isinstance(parent, cst.Attribute) and parent.value is call:
+            if site.target.misused_attribute(parent.attr.value):
+                use = f"`{site.name}(...).{parent.attr.value}`"
+                yield from self.report(
+                    parent,
+                    f"{site.describe()}, not the object it yields; {use} fails at run time: "
+                    f"use `async with {site.name}(...) as client:`{site.mixed_note()}",
+                )
+            return
+        if isinstance(parent, cst.Expr) and not site.target.is_class:
+            yield from self.report(
+                call,
+                f"{site.describe()}; the context manager it returns is dropped without `async with`, "
+                f"so its body never runs{site.mixed_note()}",
+            )
+            return
+        if not (isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call):
+            return  # handed to something else: out of sight
+        target = _single_target(parent)
+        if isinstance(target, cst.Name):
+            uses = self.name_uses(site, target)
+            scope = self.context.scopes.get(target)
+            # A module-level name may be imported and entered elsewhere.
+            report_unentered = not isinstance(scope, GlobalScope)
+        elif isinstance(target, cst.Attribute):
+            uses = self.attribute_uses(site, target, function)
+            report_unentered = True
+        else:
+            return
+        if uses is None or uses.guarded:
+            return
+        holder = self.module.code_for_node(target)
+        yield from self.misuse_reports(site, uses, holder)
+        if uses.misuses or uses.entered or uses.handed_on or not report_unentered or site.target.is_class:
+            return
+        yield from self.report(
+            site.call,
+            f"{site.describe()}; its context manager, bound to `{holder}`, is never entered with `async with`, "
+            f"so the client is never opened{site.mixed_note()}",
+        )
+
+    def name_uses(self, site: Site, target: cst.Name) -> _Uses | None:
+        """How the object bound to `target` is used; None where it cannot be followed (class bodies)."""
+        scope = self.context.scopes.get(target)
+        if scope is None or self.enclosing_function(target) is None and not isinstance(scope, GlobalScope):
+            return None
+        assignments = list(scope.assignments[target.value])
+        binding = next((a for a in assignments if a.node is target), None)
+        if binding is None:
+            return None
+        others = [
+            self.start(a.node)
+            for a in assignments
+            if a is not binding and isinstance(a, Assignment) and not self._harmless_binding(a.node)
+        ]
+        # Uses after the name is re-bound to something else are not this object's.
+        cutoff = min((p for p in others if p > self.start(target)), default=None)
+        uses = _Uses()
+        for access in binding.references:
+            node = access.node
+            if not isinstance(node, cst.Name):
+                uses.handed_on = True
+                continue
+            if access.scope is not scope and others:
+                continue  # another scope's view of a re-bound name: cannot tell which binding
+            if access.scope is scope and cutoff is not None and self.start(node) > cutoff:
+                continue
+            self.classify_use(node, site, uses)
+        return uses
+
+    def _harmless_binding(self, node: cst.CSTNode) -> bool:
+        """`x = None`, or another call of a target: neither makes a later use of `x` ambiguous."""
+        parent = self.parent(node)
+        assign = self.parent(parent) if isinstance(parent, cst.AssignTarget) else parent
+        if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is None:
+            return False
+        value = assign.value
+        if _is_none(value):
+            return True
+        return isinstance(value, cst.Call) and self.rule.judge(self.context, value) is not None
+
+    def attribute_uses(self, site: Site, target: cst.Attribute, function: cst.FunctionDef | None) -> _Uses | None:
+        """`self._client = factory()`: follow `self._client` through the methods of the class.
+
+        None when it cannot be followed: not `self.<attr>` in a method, or the
+        attribute also holds something else.
+        """
+        if not isinstance(target.value, cst.Name) or function is None:
+            return None
+        owner = _owning_class(self.context, function)
+        if owner is None or _first_parameter(function) != target.value.value:
+            return None
+        attribute = target.attr.value
+        uses = _Uses()
+        for node in self.inventory.attributes.get(attribute, []):
+            if node is target or not isinstance(node.value, cst.Name):
+                continue
+            if not self.within(node, owner):
+                uses.handed_on = True  # `service._client` elsewhere in the module
+                continue
+            method = self._method_of(node, owner)
+            if method is None or _first_parameter(method) != node.value.value:
+                continue
+            if self._assignment_of(node) is not None:
+                if not self._harmless_binding(node):
+                    return None
+                continue
+            if self.expression_context(node) is not ExpressionContext.LOAD:
+                return None  # deleted or unpacked into: cannot follow
+            self.classify_use(node, site, uses)
+        return uses
+
+    def _assignment_of(self, node: cst.Attribute) -> cst.CSTNode | None:
+        parent = self.parent(node)
+        if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.AnnAssign) and parent.target is node):
+            return parent
+        if isinstance(parent, cst.AugAssign) and parent.target is node:
+            return parent
+        return None
+
+    def _method_of(self, node: cst.CSTNode, owner: cst.ClassDef) -> cst.FunctionDef | None:
+        """The method of `owner` that `node` is in (nested functions see the method's `self`)."""
+        method = None
+        for ancestor in self.context.ancestors(node):
+            if ancestor is owner:
+                return method
+            if isinstance(ancestor, cst.FunctionDef):
+                method = ancestor
+            if isinstance(ancestor, cst.ClassDef):
+                return None
+        return None
+
+    def classify_use(self, holder: cst.CSTNode, site: Site, uses: _Uses) -> None:
+        """Record what one occurrence of the un-entered object does with it."""
+        parent = self.parent(holder)
+        code = self.module.code_for_node(holder)
+        target = site.target
+        if isinstance(parent, cst.Attribute) and parent.value is holder:
+            attribute = parent.attr.value
+            if attribute in PROTOCOL_ATTRIBUTES:
+                uses.entered = True  # entered by hand
+            elif target.misused_attribute(attribute):
+                uses.misuses.append((parent, f"`{code}.{attribute}`"))
+            else:
+                uses.handed_on = True
+        elif isinstance(parent, cst.Call) and parent.func is holder and not target.is_class:
+            uses.misuses.append((parent, f"`{code}(...)`"))
+        elif isinstance(parent, cst.Await) and not (target.is_class and target.awaitable):
+            uses.misuses.append((parent, f"`await {code}`"))
+        elif isinstance(parent, cst.WithItem) and parent.item is holder:
+            statement = self.parent(parent)
+            assert isinstance(statement, cst.With)
+            if statement.asynchronous is not None:
+                uses.entered = True
+                self.add_region(parent.asname, statement.body, site, self.enclosing_function(statement))
+            else:
+                uses.misuses.append((holder, f"`with {code}`"))
+        elif isinstance(parent, cst.Arg) and self._is_protocol_guard(parent):
+            uses.guarded = True
+        else:
+            uses.handed_on = True
+
+    def _is_protocol_guard(self, argument: cst.Arg) -> bool:
+        """`hasattr(obj, "__aenter__")` / `getattr(obj, "__aexit__", None)`: code that checks before entering."""
+        call = self.parent(argument)
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name):
+            return False
+        if call.func.value not in ("hasattr", "getattr") or len(call.args) < 2:
+            return False
+        return call.args[0] is argument and _protocol_string(call.args[1].value)
+
+    def misuse_reports(self, site: Site, uses: _Uses, holder: str) -> Iterator[Report]:
+        if uses.guarded:
+            return
+        for node, use in uses.misuses:
+            yield from self.report(
+                node,
+                f"`{holder}` holds the context manager from `{site.name}` ({site.target.location}), "
+                f"not the object it yields; {use} fails at run time: enter it with `async with {holder} as client:` "
+                f"and use `client`{site.mixed_note()}",
+            )
+
+    # Case 4: coroutine methods of the client left un-awaited.
+
+    def add_region(
+        self,
+        asname: cst.AsName | None,
+        body: cst.BaseSuite | None,
+        site: Site,
+        function: cst.FunctionDef | cst.Lambda | None,
+        rest: tuple[cst.IndentedBlock, int] | None = None,
+    ) -> None:
+        if not self.rule.checks_client_methods or asname is None or not isinstance(asname.name, cst.Name):
+            return
+        if rest is not None:
+            block, index = rest
+            nodes: tuple[cst.CSTNode, ...] = tuple(block.body[index + 1 :])
+        elif isinstance(body, cst.IndentedBlock):
+            nodes = tuple(body.body)
+        elif isinstance(body, cst.SimpleStatementSuite):
+            nodes = tuple(body.body)
+        else:
+            return
+        if nodes:
+            owner = function if isinstance(function, cst.FunctionDef) else None
+            self.regions.append(_ClientRegion(asname.name.value, nodes, site, owner))
+
+    def unawaited_methods(self, region: _ClientRegion) -> Iterator[Report]:
+        first, last = region.nodes[0], region.nodes[-1]
+        in_region = [
+            node
+            for node in self.inventory.names.get(region.name, [])
+            if self.within(node, first, last) and self.is_variable(node)
+        ]
+        if any(self.expression_context(node) is not ExpressionContext.LOAD for node in in_region):
+            return  # re-bound inside: cannot tell which object a call is on
+        can_fix = region.function is not None and region.function.asynchronous is not None
+        for node in in_region:
+            call = self._unawaited_method_call(node)
+            if call is None or self.enclosing_function(call) is not region.function:
+                continue
+            method = call.func.attr.value  # type: ignore[attr-defined]
+            message = (
+                f"`{region.name}.{method}(...)` is a coroutine method of the client from `{region.site.name}` "
+                f"({region.site.target.location}) and is not awaited: it never runs"
+            )
+            if can_fix:
+                yield from self.report(call, f"{message}; add `await`", fix=_add_await)
+            else:
+                yield from self.report(call, f"{message} (not fixed: not inside an `async def`)")
+
+    def _unawaited_method_call(self, node: cst.Name) -> cst.Call | None:
+        """`name.execute(q)` as a statement or the value of an assignment, when `execute` is async."""
+        attribute = self.parent(node)
+        if not isinstance(attribute, cst.Attribute) or attribute.value is not node:
+            return None
+        if attribute.attr.value not in self.rule.async_methods:
+            return None
+        call = self.parent(attribute)
+        if not isinstance(call, cst.Call) or call.func is not attribute:
+            return None
+        holder = self.parent(call)
+        if isinstance(holder, cst.Expr) or (isinstance(holder, (cst.Assign, cst.AnnAssign)) and holder.value is call):
+            return call
+        return None
+
+
+def _single_target(assign: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | None:
+    if isinstance(assign, cst.AnnAssign):
+        return assign.target
+    return assign.targets[0].target if len(assign.targets) == 1 else None
+
+
+def _first_parameter(function: cst.FunctionDef) -> str | None:
+    params = [*function.params.posonly_params, *function.params.params]
+    return params[0].name.value if params else None
+
+
+def _owning_class(context: FileContext, function: cst.FunctionDef) -> cst.ClassDef | None:
+    """The class whose method `function` is (directly in its body)."""
+    block = context.parents.get(function)
+    owner = context.parents.get(block) if block is not None else None
+    return owner if isinstance(owner, cst.ClassDef) else None
+
+
+# The fixes: functions from the updated node to its replacement.
+
+
+def _make_async(updated: cst.CSTNode) -> cst.CSTNode:
+    """`with factory() as c:` becomes `async with factory() as c:`; nothing else changes."""
+    assert isinstance(updated, cst.With)
+    return updated.with_changes(asynchronous=cst.Asynchronous())
+
+
+def _add_await(updated: cst.CSTNode) -> cst.CSTNode:
+    assert isinstance(updated, cst.Call)
+    return cst.Await(expression=updated)
+
+
+def _async_with_fix(index: int):  # noqa: ANN202 - a Fix
+    """Turn `name = await factory(args)` at `index` and the rest of its block into `async with`."""
+
+    def fix(updated: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(updated, cst.IndentedBlock)
+        return wrap_rest_in_async_with(updated, index)
+
+    return fix
+
+
+def wrap_rest_in_async_with(block: cst.IndentedBlock, index: int) -> cst.IndentedBlock:
+    """`name = await f(args)` + the statements after it become `async with f(args) as name:` + them.
+
+    The statements keep their own comments and blank lines; LibCST indents
+    them one level deeper, continuation lines included, and leaves string
+    contents alone. Comments above the assignment stay above the `async
+    with`, a comment at its end moves to the end of the `async with` line.
+    """
+    line = block.body[index]
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return block
+    assign = line.body[0]
+    if not (isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Await) and len(assign.targets) == 1):
+        return block
+    statement = cst.With(
+        items=[cst.WithItem(item=assign.value.expression, asname=cst.AsName(name=assign.targets[0].target))],
+        body=cst.IndentedBlock(body=block.body[index + 1 :], header=line.trailing_whitespace),
+        asynchronous=cst.Asynchronous(),
+        leading_lines=line.leading_lines,
+    )
+    return block.with_changes(body=[*block.body[:index], statement])
+
+
+__all__ = [
+    "ASYNC_CONTEXT_MANAGER",
+    "AsyncContextRule",
+    "ClassShape",
+    "ContextTarget",
+    "Site",
+    "is_async_context_factory",
+    "validate_name_list",
+    "wrap_rest_in_async_with",
+]
