@@ -64,7 +64,7 @@ def main_callback(
 
 
 PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: .).", show_default=False)]
-RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (default: rules on by default).")]
+RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (scan default: rules on by default).")]
 
 
 def _compute(
@@ -136,6 +136,8 @@ def apply(
     ] = False,
 ) -> None:
     """Rewrite what is safely fixable, saving a patch that undoes it."""
+    if not rule:
+        raise fail("apply needs at least one --rule ID (see `codefix rules`)")
     flags = frozenset(name for name, on in (("describe", describe), ("fix-typos", fix_typos), ("dedupe", dedupe)) if on)
     result = _compute(paths, rule, fix=True, flags=flags)
     changes = result.changes
@@ -159,7 +161,9 @@ def apply(
     fixed = len(result.fixed) if changes or dry_run else 0
     verb = "Would fix" if dry_run else "Fixed"
     line = f"{verb} {plural(fixed, 'finding')} in {plural(len(changes), 'file')}."
-    if patch_path is not None:
+    if patch_path is not None and dry_run:
+        line += f" Patch saved to {patch_path}; no source file was changed."
+    elif patch_path is not None:
         line += f" Patch: {patch_path} (undo with `codefix revert {patch_path}`)."
     report_console.print(Text(line, style="bold"))
     code = EXIT_FINDINGS if result.findings else EXIT_CLEAN

@@ -244,6 +244,21 @@ def apply_reports(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
     return result
 
 
+def analyse_file(project: Project, path: Path, rules: Sequence[Rule], fix: bool) -> FileOutcome:
+    """One file's outcome; a crash inside a rule becomes this file's error, not the run's end.
+
+    Such a crash is a bug in codefix: the message says so and asks for a
+    report, and the run goes on with the next file.
+    """
+    try:
+        return FileAnalysis(project, path, rules).run(fix)
+    except RecursionError:
+        return FileOutcome(error=FileError(relative_name(path, project.root), "too deeply nested to analyse"))
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        message = f"internal error, please report it: {type(exc).__name__}: {exc}"
+        return FileOutcome(error=FileError(relative_name(path, project.root), message))
+
+
 def run(options: RunOptions, project: Project | None = None) -> RunResult:
     """Scan (or compute fixes for) the files named by `options`."""
     project = project or load_project(options)
@@ -258,7 +273,7 @@ def run(options: RunOptions, project: Project | None = None) -> RunResult:
         if index_error is not None:
             errors.append(FileError(relative, index_error))
             continue
-        outcome = FileAnalysis(project, path, file_rules).run(options.fix)
+        outcome = analyse_file(project, path, file_rules, options.fix)
         findings.extend(outcome.findings)
         fixed.extend(outcome.fixed)
         if outcome.error:

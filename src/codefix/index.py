@@ -396,7 +396,8 @@ def build_index(root: Path, extra_files: Iterable[Path] = ()) -> ProjectIndex:
             index.errors[rel.as_posix()] = str(exc)
             continue
         except SyntaxError as exc:
-            index.errors[rel.as_posix()] = f"syntax error at line {exc.lineno}: {exc.msg}"
+            where = f" at line {exc.lineno}" if exc.lineno else ""
+            index.errors[rel.as_posix()] = f"syntax error{where}: {exc.msg}"
             continue
         except (ValueError, RecursionError, MemoryError) as exc:
             index.errors[rel.as_posix()] = f"cannot parse: {type(exc).__name__}: {exc}"

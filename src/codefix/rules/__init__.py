@@ -6,7 +6,7 @@ from codefix.rules.async_context import AsyncContext
 from codefix.rules.await_sync import AwaitSync
 from codefix.rules.await_websocket import AwaitWebsocket
 from codefix.rules.clickhouse_async import ClickhouseAsync
-from codefix.rules.base import ConfigurationError, FileContext, ProjectContext, ProjectOutcome, ProjectRule, Report, Rule
+from codefix.rules.base import ConfigurationError, Example, FileContext, ProjectContext, ProjectOutcome, ProjectRule, Report, Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (AwaitWebsocket, AwaitSync, ClickhouseAsync, AsyncContext)
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
@@ -15,6 +15,7 @@ __all__ = [
     "ALL_RULES",
     "RULES_BY_ID",
     "ConfigurationError",
+    "Example",
     "FileContext",
     "ProjectContext",
     "ProjectOutcome",

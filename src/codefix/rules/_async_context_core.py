@@ -307,7 +307,9 @@ class AsyncContextRule(Rule):
         for module in index.modules():
             for symbols in module.symbols.values():
                 for info in symbols:
-                    if isinstance(info, ClassInfo) and "__aenter__" in info.methods | _maybe_inherited(info):
+                    if isinstance(info, ClassInfo) and PROTOCOL_ATTRIBUTES & info.methods:
+                        # `__aenter__` may be inherited; a class defining
+                        # neither protocol method is not worth reading.
                         self._add_class(info, shapes)
         for dotted in self.configured_externals(resolver):
             self.external_targets[dotted] = ContextTarget(dotted, f"configured: {dotted}")
@@ -388,11 +390,6 @@ class AsyncContextRule(Rule):
         if not self.trigger_words:
             return iter(())
         return _FileCheck(self, context).reports()
-
-
-def _maybe_inherited(info: ClassInfo) -> frozenset[str]:
-    """`__aenter__` may come from a base; only classes with some async protocol method are worth reading."""
-    return frozenset({"__aenter__"}) if "__aexit__" in info.methods else frozenset()
 
 
 def _callee_outcomes(context: FileContext, func: cst.BaseExpression) -> tuple[Outcome, ...]:
@@ -624,6 +621,8 @@ class _FileCheck:
             elif self.start(node) < self.start(line):
                 if in_loop:
                     return f"`{name}` is also used earlier in the same loop"
+                if self.enclosing_function(node) is not function:
+                    return f"`{name}` is captured by a nested function or class"
             else:
                 return f"`{name}` is used after the block, where the client would be closed"
         return None

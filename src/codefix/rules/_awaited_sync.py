@@ -62,8 +62,14 @@ def _expects_type_error(with_item: cst.WithItem) -> bool:
     parts = callee_parts(call.func)
     if not parts or parts[-1] not in _EXPECTING_TYPEERROR:
         return False
-    first = call.args[0]
-    return first.keyword is None and _names_type_error(first.value)
+    # `raises(TypeError)`, or spelled with the keyword both pytest and unittest accept.
+    expected = [
+        arg
+        for position, arg in enumerate(call.args)
+        if (position == 0 and arg.keyword is None and not arg.star)
+        or (arg.keyword is not None and arg.keyword.value == "expected_exception")
+    ]
+    return any(_names_type_error(arg.value) for arg in expected)
 
 
 def _handles_type_error(try_node: cst.Try | cst.TryStar) -> bool:
@@ -72,15 +78,30 @@ def _handles_type_error(try_node: cst.Try | cst.TryStar) -> bool:
     )
 
 
+def _xfails_with_type_error(decorator: cst.BaseExpression) -> bool:
+    if not isinstance(decorator, cst.Call):
+        return False
+    parts = callee_parts(decorator.func)
+    if not parts or parts[-1] != "xfail":
+        return False
+    return any(
+        arg.keyword is not None and arg.keyword.value == "raises" and _names_type_error(arg.value)
+        for arg in decorator.args
+    )
+
+
 def is_deliberate_failure(context: FileContext, node: cst.CSTNode) -> bool:
-    """True inside `pytest.raises(TypeError)`, `assertRaises(TypeError)` or `try: ... except TypeError`.
+    """True inside `pytest.raises(TypeError)`, `assertRaises(TypeError)`, `try: ... except TypeError`,
+    or a test marked `@pytest.mark.xfail(raises=TypeError)`.
 
     Such code proves the bug exists on purpose; rewriting it breaks the test.
     Only the nearest enclosing function is searched.
     """
     child = node
     for ancestor in context.ancestors(node):
-        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+        if isinstance(ancestor, cst.FunctionDef):
+            return any(_xfails_with_type_error(decorator.decorator) for decorator in ancestor.decorators)
+        if isinstance(ancestor, (cst.Lambda, cst.ClassDef, cst.Module)):
             return False
         if isinstance(ancestor, cst.With) and child is ancestor.body:
             if any(_expects_type_error(item) for item in ancestor.items):

@@ -18,7 +18,7 @@ from codefix.rules._awaited_sync import (
     imported_inside_a_function,
     unbound_or_external_reports,
 )
-from codefix.rules.base import ConfigurationError, FileContext, Report
+from codefix.rules.base import ConfigurationError, Example, FileContext, Report
 
 
 class AwaitWebsocket(AwaitedSyncCallRule):
@@ -76,6 +76,23 @@ class AwaitWebsocket(AwaitedSyncCallRule):
     id = "await-websocket"
     summary = "Synchronous websocket-manager factory awaited (TypeError at run time)"
     default_enabled = True
+    examples = (
+        Example(
+            "def get_websocket_manager(ctx=None):\n    return object()\n\n"
+            "async def handler(ctx):\n    m = await get_websocket_manager(\n        ctx,  # keep me\n    )\n",
+            1,
+            "def get_websocket_manager(ctx=None):\n    return object()\n\n"
+            "async def handler(ctx):\n    m = get_websocket_manager(\n        ctx,  # keep me\n    )\n",
+        ),
+        Example("async def get_websocket_manager():\n    return 1\n\nasync def handler():\n    await get_websocket_manager()\n"),
+        Example("async def handler(self):\n    await self.get_websocket_manager()\n"),
+        Example("async def handler():\n    await get_websocket_manager()\n", 1),
+        Example(
+            "import pytest\n\ndef get_websocket_manager():\n    return 1\n\n"
+            "async def test_fails():\n    with pytest.raises(TypeError):\n        await get_websocket_manager()\n",
+            1,
+        ),
+    )
     options: Mapping[str, Any] = {"functions": ["get_websocket_manager"], "replacement": None}
 
     @classmethod

@@ -47,6 +47,19 @@ class Report:
         return self.fix_node if self.fix_node is not None else self.node
 
 
+@dataclass(frozen=True)
+class Example:
+    """A one-module case documented next to its rule and run by one parametrized test.
+
+    `findings` is how many findings `code` gets; `fixed` is what
+    `apply` makes of it (None when nothing is rewritten).
+    """
+
+    code: str
+    findings: int = 0
+    fixed: str | None = None
+
+
 class ConfigurationError(Exception):
     """A bad value in the user's configuration; its text is one line for the user."""
 
@@ -125,6 +138,8 @@ class Rule:
     #: `await-websocket`): where both report the same code, only the narrower
     #: rule's finding is kept, so users never see one bug twice.
     generalizes: ClassVar[str | None] = None
+    #: Small valid/invalid cases: the rule's own tests (tests/test_rule_examples.py).
+    examples: ClassVar[tuple[Example, ...]] = ()
     #: Options of `[tool.codefix.<id>]` with their defaults.
     options: ClassVar[Mapping[str, Any]] = {}
 
