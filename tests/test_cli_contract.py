@@ -28,7 +28,7 @@ from conftest import assert_parses, git, run_codefix, snapshot
 
 RUNNER = CliRunner()
 
-FACTORY = "def get_websocket_manager(ctx=None):\n    return ctx\n"
+FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
 USE = (
     "from pkg.ws import get_websocket_manager\n"
     "\n"

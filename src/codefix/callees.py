@@ -95,6 +95,8 @@ def classify(function: FunctionInfo, resolver: Resolver, depth: int = 0) -> Verd
         return Verdict.UNKNOWN
     if _AWAITABLE_ANNOTATION.search(function.return_annotation):
         return Verdict.AWAITABLE
+    if function.returns_parameter:
+        return Verdict.UNKNOWN
     verdicts = {_returned_call_verdict(function, call, resolver, depth) for call in function.returned_calls}
     if Verdict.AWAITABLE in verdicts:
         return Verdict.AWAITABLE
@@ -118,8 +120,40 @@ def _outcome_verdict(outcome: Outcome, resolver: Resolver, depth: int) -> Verdic
     if isinstance(outcome, Defined) and isinstance(outcome.target, FunctionInfo):
         return classify(outcome.target, resolver, depth + 1)
     if isinstance(outcome, Defined) and isinstance(outcome.target, ClassInfo):
-        return Verdict.AWAITABLE if "__await__" in outcome.target.methods else Verdict.SYNC
+        return class_verdict(outcome.target, resolver, depth + 1)
     return Verdict.UNKNOWN
+
+
+#: Bases that add no `__await__`: an instance of a class built only on these
+#: (and on project classes without `__await__`) is not awaitable.
+_INERT_BASES = frozenset({"builtins.object", "builtins.Exception", "builtins.dict", "builtins.list"})
+_AWAITABLE_BASES = frozenset({"asyncio.Future", "asyncio.Task", "asyncio.futures.Future", "asyncio.tasks.Task"})
+
+
+def class_verdict(cls: ClassInfo, resolver: Resolver, depth: int = 0) -> Verdict:
+    """Whether instances of a project class are awaitable, following its bases."""
+    if "__await__" in cls.methods:
+        return Verdict.AWAITABLE
+    module = resolver.index.module_at(cls.path)
+    if module is None or depth >= _MAX_DEPTH:
+        return Verdict.UNKNOWN
+    verdicts = set()
+    for base in cls.bases:
+        head, *rest = base.split(".")
+        for outcome in resolver.follow_attributes(resolver.resolve_in_module(module, head), rest):
+            if isinstance(outcome, Defined) and isinstance(outcome.target, ClassInfo):
+                verdicts.add(class_verdict(outcome.target, resolver, depth + 1))
+            elif isinstance(outcome, External) and outcome.qualified_name in _AWAITABLE_BASES:
+                verdicts.add(Verdict.AWAITABLE)
+            elif isinstance(outcome, External) and (
+                outcome.qualified_name in _INERT_BASES or outcome.qualified_name.startswith("typing.")
+            ):
+                verdicts.add(Verdict.SYNC)
+            else:
+                verdicts.add(Verdict.UNKNOWN)
+    if Verdict.AWAITABLE in verdicts:
+        return Verdict.AWAITABLE
+    return Verdict.UNKNOWN if Verdict.UNKNOWN in verdicts else Verdict.SYNC
 
 
 def _returned_call_verdict(function: FunctionInfo, call: str, resolver: Resolver, depth: int) -> Verdict:

@@ -10,6 +10,7 @@ the run goes on.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,9 @@ class FileAnalysis:
         if new_text == source.text:
             return outcome
         try:
-            ast.parse(new_text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(new_text)
             new_bytes = source.encode(new_text)
         except (SyntaxError, ValueError, UnicodeEncodeError) as exc:
             outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({exc})")

@@ -11,6 +11,7 @@ about every function that the rules judge callees by.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class FunctionInfo:
     is_method: bool
     #: Names bound by `import` statements in its own body, with what they import.
     local_imports: tuple[tuple[str, ImportRef], ...] = ()
+    #: True when it may return one of its own parameters (`return coro`):
+    #: what it hands back is then whatever the caller passed.
+    returns_parameter: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class ClassInfo:
     path: str
     line: int
     methods: frozenset[str]
+    #: Base classes as dotted names written in the source.
+    bases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,23 @@ class _FunctionFacts(ast.NodeVisitor):
         self.is_generator = False
         self.package = package
         self.local_imports: list[tuple[str, ImportRef]] = []
+        #: `name = <call>` in the body, so `return name` counts as returning the call.
+        self.assigned_calls: dict[str, list[str]] = {}
+        self.returned_names: list[str] = []
+
+    def returned_callees(self) -> list[str]:
+        calls = list(self.returned_calls)
+        for name in self.returned_names:
+            calls.extend(self.assigned_calls.get(name, ()))
+        return calls
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        callee = dotted_name(node.value.func) if isinstance(node.value, ast.Call) else None
+        if callee:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.assigned_calls.setdefault(target.id, []).append(callee)
+        self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # nested scope: skip
         return
@@ -170,6 +193,8 @@ class _FunctionFacts(ast.NodeVisitor):
             name = dotted_name(node.value.func)
             if name:
                 self.returned_calls.append(name)
+        elif isinstance(node.value, ast.Name):
+            self.returned_names.append(node.value.id)
         self.generic_visit(node)
 
     def visit_Yield(self, node: ast.Yield) -> None:
@@ -202,6 +227,10 @@ def _function_info(
     facts = _FunctionFacts(package)
     for statement in node.body:
         facts.visit(statement)
+    arguments = node.args
+    parameters = {
+        a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg) if a
+    }
     return FunctionInfo(
         module=module,
         name=node.name,
@@ -210,10 +239,13 @@ def _function_info(
         is_async=isinstance(node, ast.AsyncFunctionDef),
         decorators=tuple(_decorator_name(d) for d in node.decorator_list),
         return_annotation=ast.unparse(node.returns) if node.returns else "",
-        returned_calls=tuple(facts.returned_calls),
+        returned_calls=tuple(facts.returned_callees()),
         is_generator=facts.is_generator,
         is_method=is_method,
         local_imports=tuple(facts.local_imports),
+        returns_parameter=any(
+            name in parameters and name not in facts.assigned_calls for name in facts.returned_names
+        ),
     )
 
 
@@ -252,7 +284,14 @@ def _record_statement(statement: ast.stmt, info: ModuleInfo) -> None:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
         info.symbols[statement.name].append(
-            ClassInfo(info.name, statement.name, info.path, statement.lineno, methods)
+            ClassInfo(
+                info.name,
+                statement.name,
+                info.path,
+                statement.lineno,
+                methods,
+                tuple(dotted_name(base) or "<expression>" for base in statement.bases),
+            )
         )
     elif isinstance(statement, ast.Import):
         for alias in statement.names:
@@ -391,7 +430,11 @@ def build_index(root: Path, extra_files: Iterable[Path] = ()) -> ProjectIndex:
         names = module_names_for(rel, package_dirs) or [rel.stem]
         try:
             source = read_source(file)
-            tree = ast.parse(source.text, filename=str(file))
+            with warnings.catch_warnings():
+                # Invalid escapes and the like are the scanned code's business,
+                # not lines for codefix's user to read.
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source.text, filename=str(file))
         except SourceError as exc:
             index.errors[rel.as_posix()] = str(exc)
             continue

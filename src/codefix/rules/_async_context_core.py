@@ -279,6 +279,8 @@ class AsyncContextRule(Rule):
         #: Targets outside the project, by qualified name (configured dotted names).
         self.external_targets: dict[str, ContextTarget] = {}
         self.trigger_words: set[str] = set()
+        #: The targets each trigger word (a name or an alias) can stand for.
+        self.word_targets: dict[str, set[ContextTarget]] = defaultdict(set)
         self._call_pattern: re.Pattern[str] | None = None
         self.async_methods: frozenset[str] = frozenset()
 
@@ -313,9 +315,10 @@ class AsyncContextRule(Rule):
                         self._add_class(info, shapes)
         for dotted in self.configured_externals(resolver):
             self.external_targets[dotted] = ContextTarget(dotted, f"configured: {dotted}")
-        self.trigger_words = {target.name.rpartition(".")[2] for target in self.targets.values()}
-        self.trigger_words |= {dotted.rpartition(".")[2] for dotted in self.external_targets}
-        self.trigger_words |= self._exported_aliases(index, resolver)
+        for target in [*self.targets.values(), *self.external_targets.values()]:
+            self.word_targets[target.name.rpartition(".")[2]].add(target)
+        self._add_exported_aliases(index, resolver)
+        self.trigger_words = set(self.word_targets)
         if self.trigger_words:
             words = "|".join(sorted(map(re.escape, self.trigger_words), key=len, reverse=True))
             self._call_pattern = re.compile(rf"\b(?:{words})\s*\(")
@@ -334,36 +337,42 @@ class AsyncContextRule(Rule):
             attributes=shape.attributes,
         )
 
-    def _exported_aliases(self, index: ProjectIndex, resolver: Resolver) -> set[str]:
+    def _add_exported_aliases(self, index: ProjectIndex, resolver: Resolver) -> None:
         """Names a target is re-exported under (`from .db import get_client as warehouse`).
 
         The text prefilter must know them: a call site importing the alias
         never spells the original name. Chains of renames are followed.
         """
-        words = set(self.trigger_words)
-        found: set[str] = set()
-        changed = bool(words)
+        changed = bool(self.word_targets)
         while changed:
             changed = False
             for module in index.modules():
                 for name, symbols in module.symbols.items():
-                    if name in words:
+                    if name in self.word_targets:
                         continue
                     renames = any(
-                        (isinstance(s, ImportRef) and s.name in words) or (isinstance(s, LocalAlias) and s.target in words)
+                        (isinstance(s, ImportRef) and s.name in self.word_targets)
+                        or (isinstance(s, LocalAlias) and s.target in self.word_targets)
                         for s in symbols
                     )
-                    if renames and any(self.target_of(o) for o in resolver.resolve_in_module(module, name)):
-                        words.add(name)
-                        found.add(name)
+                    if not renames:
+                        continue
+                    targets = {t for t in map(self.target_of, resolver.resolve_in_module(module, name)) if t}
+                    if targets:
+                        self.word_targets[name] |= targets
                         changed = True
-        return found
 
     def might_match(self, text: str) -> bool:
-        """Every finding starts from a call of a target, so the text must spell one: `name(`."""
-        if self._call_pattern is None:
+        """Every finding starts from a call of a target, so the text must spell one: `name(`.
+
+        Classes are constructed everywhere in code that is correct, and most
+        such files would pay for a LibCST parse and its metadata for nothing;
+        for them a quick `ast` look for the shapes that can be reported
+        decides first (see `_ShapeFilter`).
+        """
+        if self._call_pattern is None or self._call_pattern.search(text) is None:
             return False
-        return self._call_pattern.search(text) is not None
+        return _ShapeFilter(self.word_targets, self.checks_client_methods).may_report(text)
 
     # Judging a call site.
 
@@ -414,6 +423,74 @@ def _callee_outcomes(context: FileContext, func: cst.BaseExpression) -> tuple[Ou
     if not classes:
         return outcomes
     return tuple(dict.fromkeys([o for o in outcomes if o != Opaque("class")] + classes))
+
+
+class _ShapeFilter:
+    """A sound, cheap pre-check on the `ast` of a file: can any call of a target be reported?
+
+    Any call of a factory can. A call of a class can only when it is awaited
+    (and instances are not awaitable), entered with a plain `with`, or read
+    an attribute the class lacks, on the call itself or on a name or
+    attribute it is bound to anywhere in the file. This over-approximates
+    the LibCST analysis, never under-approximates it.
+    """
+
+    def __init__(self, word_targets: Mapping[str, set[ContextTarget]], client_methods: bool):
+        self.word_targets = word_targets
+        #: Case 4 looks into `async with Cls() as c:` too: every call counts.
+        self.client_methods = client_methods
+
+    def may_report(self, text: str) -> bool:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # the engine reports what is wrong with the file
+        parents: dict[ast.AST, ast.AST] = {}
+        calls: list[tuple[ast.Call, set[ContextTarget]]] = []
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+            if isinstance(node, ast.Call):
+                word = _last_name(node.func)
+                if word in self.word_targets:
+                    calls.append((node, self.word_targets[word]))
+        holders: dict[str, set[ContextTarget]] = defaultdict(set)
+        for call, targets in calls:
+            if self.client_methods or any(not target.is_class for target in targets):
+                return True
+            parent = parents.get(call)
+            if self._misused(parent, call, targets, parents):
+                return True
+            if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
+                for target in parent.targets if isinstance(parent, ast.Assign) else [parent.target]:
+                    name = _last_name(target)
+                    if name:
+                        holders[name] |= targets
+        if not holders:
+            return False
+        for node in parents:
+            name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if name in holders and self._misused(parents.get(node), node, holders[name], parents):
+                return True
+        return False
+
+    @staticmethod
+    def _misused(parent: ast.AST | None, holder: ast.AST, targets: set[ContextTarget], parents: Mapping[ast.AST, ast.AST]) -> bool:
+        if isinstance(parent, ast.Await):
+            return any(not target.awaitable for target in targets)
+        if isinstance(parent, ast.withitem) and parent.context_expr is holder:
+            return isinstance(parents.get(parent), ast.With)
+        if isinstance(parent, ast.Attribute) and parent.value is holder:
+            return any(target.misused_attribute(parent.attr) for target in targets)
+        return False
+
+
+def _last_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
 class _Inventory(cst.CSTVisitor):

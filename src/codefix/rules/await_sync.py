@@ -66,6 +66,16 @@ class AwaitSync(AwaitedSyncCallRule):
         Example("import asyncio\n\ndef load():\n    return asyncio.sleep(1)\n\nasync def main():\n    await load()\n"),
         Example("from typing import Awaitable\n\ndef load(x) -> Awaitable[int]:\n    return x\n\nasync def main(x):\n    await load(x)\n"),
         Example("def load(client):\n    return client.fetch()\n\nasync def main(c):\n    await load(c)\n"),
+        Example("def passthrough(coro):\n    return coro\n\nasync def main(c):\n    await passthrough(c)\n"),
+        Example(
+            "class Fut:\n    def __await__(self):\n        yield\n\nclass Gathering(Fut):\n    pass\n\n"
+            "def gather():\n    outer = Gathering()\n    return outer\n\nasync def main():\n    await gather()\n"
+        ),
+        Example(
+            "class Manager:\n    pass\n\ndef get():\n    m = Manager()\n    return m\n\nasync def main():\n    await get()\n",
+            1,
+            "class Manager:\n    pass\n\ndef get():\n    m = Manager()\n    return m\n\nasync def main():\n    get()\n",
+        ),
         Example("import functools\n\ndef deco(f):\n    return f\n\n@deco\ndef load():\n    return 1\n\nasync def main():\n    await load()\n"),
         Example("import pytest\n\ndef load():\n    return 1\n\n@pytest.mark.xfail(raises=TypeError)\nasync def test_it():\n    await load()\n", 1),
         Example("import asyncio\n\ndef load():\n    return 1\n\ndef main():\n    asyncio.run(load())\n", 1),
