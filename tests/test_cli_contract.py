@@ -555,3 +555,24 @@ def test_revert_refuses_paths_outside_the_project(project: Path):
     assert result.exit_code == 1
     assert "outside.py" in result.stderr
     assert outside.read_text() == "x = 2\n"
+
+
+# --- usage errors from the option parser --------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "mention"),
+    [
+        (("scan", "--format", "yaml", "."), "--format"),
+        (("scan", "--no-such-flag"), "--no-such-flag"),
+        (("no-such-command",), "no-such-command"),
+    ],
+)
+def test_parser_usage_errors_are_one_line_and_exit_2(project: Path, args, mention):
+    completed = run_codefix(*args, cwd=project)
+    assert completed.code == 2, completed.stdout + completed.stderr
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("codefix: error: "), completed.stderr
+    assert mention in lines[0]
+    assert "Traceback" not in completed.stderr

@@ -217,8 +217,22 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id
 
 
 def main() -> None:
+    """Console entry point: usage errors become one line on stderr and exit 2."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except KeyboardInterrupt:
         sys.stderr.write("codefix: interrupted\n")
         sys.exit(130)
+    except typer.Abort:
+        sys.stderr.write("codefix: aborted\n")
+        sys.exit(1)
+    except Exception as exc:
+        # Usage errors of the option parser (vendored by typer, so matched by
+        # shape rather than by class): one line, the parser's exit code.
+        if not (hasattr(exc, "exit_code") and hasattr(exc, "format_message")):
+            raise
+        message = " ".join(str(exc.format_message()).split())
+        if message:  # empty after `codefix` alone, which has printed the help
+            sys.stderr.write(f"codefix: error: {message}\n")
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
