@@ -43,11 +43,11 @@ def copy_tree(source: Path, destination: Path) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root (outside .codefix/ and .git/) with its exact bytes."""
+    """Every file under root (outside codefix's own .codefix/ and .codefix_cache/, and .git/) with its exact bytes."""
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and not {".codefix", ".git", "__pycache__"} & set(path.relative_to(root).parts)
+        if path.is_file() and not {".codefix", ".codefix_cache", ".git", "__pycache__"} & set(path.relative_to(root).parts)
     }
 
 

@@ -67,15 +67,22 @@ PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or fo
 RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (scan default: rules on by default).")]
 
 
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the index cache.")]
+
+
 def _compute(
-    paths: Optional[list[Path]], rules: list[str], fix: bool, flags: frozenset[str] = frozenset()
+    paths: Optional[list[Path]],
+    rules: list[str],
+    fix: bool,
+    flags: frozenset[str] = frozenset(),
+    no_cache: bool = False,
 ) -> RunResult:
     chosen = tuple(paths or [Path(".")])
     missing = missing_paths(chosen)
     if missing:
         raise fail(f"{missing[0]}: no such file or folder")
     try:
-        options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags)
+        options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags, use_cache=not no_cache)
         return run(options, load_project(options))
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
@@ -87,9 +94,10 @@ def scan(
     rule: RuleOption = [],  # noqa: B006 - typer reads the default
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Report findings; change nothing."""
-    result = _compute(paths, rule, fix=False)
+    result = _compute(paths, rule, fix=False, no_cache=no_cache)
     console = make_console()
     if output_format is OutputFormat.json:
         console.file.write(findings_as_json(result))
@@ -134,12 +142,13 @@ def apply(
     dedupe: Annotated[
         bool, typer.Option("--dedupe", help="pytest-markers: remove duplicate entries of the marker list.")
     ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Rewrite what is safely fixable, saving a patch that undoes it."""
     if not rule:
         raise fail("apply needs at least one --rule ID (see `codefix rules`)")
     flags = frozenset(name for name, on in (("describe", describe), ("fix-typos", fix_typos), ("dedupe", dedupe)) if on)
-    result = _compute(paths, rule, fix=True, flags=flags)
+    result = _compute(paths, rule, fix=True, flags=flags, no_cache=no_cache)
     changes = result.changes
     errors = list(result.errors)
     if dry_run:

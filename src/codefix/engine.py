@@ -37,6 +37,8 @@ class RunOptions:
     fix: bool = False
     #: Switches of `apply` that widen what rules fix (`fix-typos`, `dedupe`, `describe`).
     flags: frozenset[str] = frozenset()
+    #: Read and update the index cache under `.codefix_cache/` (`--no-cache` turns it off).
+    use_cache: bool = True
 
 
 @dataclass
@@ -58,7 +60,9 @@ def load_project(options: RunOptions) -> Project:
     config = load_config(root)
     rules = select_rules(config, options.rules, options.flags)
     targets = select_files(paths)
-    index = build_index(root, extra_files=[t for t in targets if not t.is_relative_to(root)])
+    index = build_index(
+        root, extra_files=[t for t in targets if not t.is_relative_to(root)], use_cache=options.use_cache
+    )
     resolver = Resolver(index)
     for rule in rules:
         rule.prepare(index, resolver)

@@ -11,14 +11,17 @@ about every function that the rules judge callees by.
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codefix.discovery import iter_python_files, relative_name
-from codefix.sourcefile import SourceError, read_source
+from codefix.sourcefile import SourceError, decode_source
 
 
 @dataclass(frozen=True)
@@ -413,38 +416,110 @@ class ProjectIndex:
             yield from module.functions_by_line.values()
 
 
-def build_index(root: Path, extra_files: Iterable[Path] = ()) -> ProjectIndex:
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def index_source(raw: bytes, path: Path, relative: str, name: str) -> ModuleInfo | str:
+    """One file's module entry, or the one-line reason it cannot be indexed."""
+    try:
+        source = decode_source(path, raw)
+        with warnings.catch_warnings():
+            # Invalid escapes and the like are the scanned code's business,
+            # not lines for codefix's user to read.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.text, filename=str(path))
+    except SourceError as exc:
+        return str(exc)
+    except SyntaxError as exc:
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        return f"syntax error{where}: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"cannot parse: {type(exc).__name__}: {exc}"
+    try:
+        return analyse_module(tree, name, relative, path.name == "__init__.py")
+    except RecursionError:
+        return "too deeply nested to analyse"
+
+
+def _index_job(job: tuple[Path, str, str]) -> tuple[str, tuple[int, int], str, ModuleInfo | str]:
+    """Read and index one file; runs in worker processes on a cold start."""
+    path, relative, name = job
+    try:
+        raw = path.read_bytes()
+        stat = path.stat()
+    except OSError as exc:
+        return relative, (0, 0), "", f"cannot read: {exc.strerror or exc}"
+    return relative, (stat.st_mtime_ns, stat.st_size), content_hash(raw), index_source(raw, path, relative, name)
+
+
+#: Below this many files to index, worker processes cost more than they save.
+PARALLEL_THRESHOLD = 200
+
+
+def _run_jobs(jobs: list[tuple[Path, str, str]], workers: int) -> Iterator[tuple[str, tuple[int, int], str, ModuleInfo | str]]:
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        yield from map(_index_job, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_index_job, jobs, chunksize=32)
+
+
+def build_index(
+    root: Path, extra_files: Iterable[Path] = (), use_cache: bool = True, workers: int | None = None
+) -> ProjectIndex:
     """Index every Python file under `root` (and `extra_files` outside it).
 
-    Files that cannot be read or parsed are recorded in `errors` (the engine
-    reports them when they are targets) and left out: nothing can be imported
-    from them anyway.
+    Unchanged files come from the cache; the others are parsed, in worker
+    processes when there are many. Files that cannot be read or parsed are
+    recorded in `errors` (the engine reports them when they are targets) and
+    left out: nothing can be imported from them anyway.
     """
+    from codefix.index_cache import IndexCache  # the cache module imports this one
+
     files = list(iter_python_files(root))
     known = {file.resolve() for file in files}
     files.extend(file for file in extra_files if file.resolve() not in known)
     relatives = {file: Path(relative_name(file, root)) for file in files}
     package_dirs = {rel.parent for rel in relatives.values() if rel.name == "__init__.py"}
+    cache = IndexCache(root) if use_cache else None
     index = ProjectIndex(root)
+    names_of: dict[str, list[str]] = {}
+    jobs: list[tuple[Path, str, str]] = []
     for file, rel in relatives.items():
+        relative = rel.as_posix()
         names = module_names_for(rel, package_dirs) or [rel.stem]
-        try:
-            source = read_source(file)
-            with warnings.catch_warnings():
-                # Invalid escapes and the like are the scanned code's business,
-                # not lines for codefix's user to read.
-                warnings.simplefilter("ignore")
-                tree = ast.parse(source.text, filename=str(file))
-        except SourceError as exc:
-            index.errors[rel.as_posix()] = str(exc)
-            continue
-        except SyntaxError as exc:
-            where = f" at line {exc.lineno}" if exc.lineno else ""
-            index.errors[rel.as_posix()] = f"syntax error{where}: {exc.msg}"
-            continue
-        except (ValueError, RecursionError, MemoryError) as exc:
-            index.errors[rel.as_posix()] = f"cannot parse: {type(exc).__name__}: {exc}"
-            continue
-        info = analyse_module(tree, names[0], rel.as_posix(), rel.name == "__init__.py")
-        index.add(info, names)
+        names_of[relative] = names
+        entry = _cached_entry(cache, file, relative, names[0])
+        if entry is None:
+            jobs.append((file, relative, names[0]))
+        else:
+            _add_entry(index, relative, entry, names)
+    for relative, signature, digest, entry in _run_jobs(jobs, workers or os.cpu_count() or 1):
+        if cache is not None and digest:
+            cache.store(relative, signature, digest, entry)
+        _add_entry(index, relative, entry, names_of[relative])
+    if cache is not None:
+        cache.forget_missing(set(names_of))
+        cache.save()
     return index
+
+
+def _cached_entry(cache, file: Path, relative: str, name: str) -> ModuleInfo | str | None:
+    if cache is None:
+        return None
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    entry = cache.lookup(relative, (stat.st_mtime_ns, stat.st_size), file.read_bytes)
+    if isinstance(entry, ModuleInfo) and entry.name != name:
+        return None  # a new __init__.py elsewhere renamed the module
+    return entry
+
+
+def _add_entry(index: ProjectIndex, relative: str, entry: ModuleInfo | str, names: list[str]) -> None:
+    if isinstance(entry, str):
+        index.errors[relative] = entry
+    else:
+        index.add(entry, names)

@@ -1,0 +1,137 @@
+"""A persistent cache of the project index, so a warm run parses nothing that did not change.
+
+One JSON file under `<root>/.codefix_cache/` (git-ignored by a `.gitignore`
+written inside it) maps each file's relative path to its stat signature, the
+SHA-256 of its bytes and its indexed `ModuleInfo` (or the error it gave).
+A file is reused when its size and mtime are unchanged, or, failing that,
+when its content hash is (a checkout that touches files without changing
+them). The file name carries codefix's version and a fingerprint of the index
+schema, so an upgrade never reads an old layout.
+
+JSON, not pickle: the cache lives inside a repository that someone else may
+have written, and loading it must never run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from codefix import __version__
+from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, content_hash
+from codefix.sourcefile import write_atomically
+
+_CLASSES = {cls.__name__: cls for cls in (ModuleInfo, FunctionInfo, ClassInfo, ImportRef, LocalAlias, OpaqueBinding)}
+_SCHEMA = hashlib.sha256(
+    repr([(name, [f.name for f in dataclasses.fields(cls)]) for name, cls in sorted(_CLASSES.items())]).encode()
+).hexdigest()[:12]
+
+CACHE_DIR = ".codefix_cache"
+
+#: What a file indexed to: its module, or the reason it could not be indexed.
+Entry = ModuleInfo | str
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"@": type(value).__name__, "v": [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
+    if isinstance(value, frozenset):
+        return {"@": "frozenset", "v": sorted(_encode(item) for item in value)}
+    if isinstance(value, tuple):
+        return {"@": "tuple", "v": [_encode(item) for item in value]}
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    if isinstance(value, dict):
+        return {"@": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind, items = value["@"], value["v"]
+    if kind == "frozenset":
+        return frozenset(_decode(item) for item in items)
+    if kind == "tuple":
+        return tuple(_decode(item) for item in items)
+    if kind == "dict":
+        return {_decode(k): _decode(v) for k, v in items}
+    return _CLASSES[kind](*(_decode(item) for item in items))
+
+
+class IndexCache:
+    """Entries by relative path; `save` writes only when something changed."""
+
+    def __init__(self, root: Path):
+        self.folder = root / CACHE_DIR
+        self.path = self.folder / f"index-{__version__}-{_SCHEMA}.json"
+        self._entries: dict[str, list[Any]] = {}
+        self._dirty = False
+        self.hits = 0
+        self.misses = 0
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(document, dict) and isinstance(document.get("files"), dict):
+            self._entries = document["files"]
+
+    def lookup(self, relative: str, signature: tuple[int, int], read: Callable[[], bytes]) -> Entry | None:
+        """The cached entry if the file is unchanged; `read` is called only when its stat changed."""
+        record = self._entries.get(relative)
+        if record is None:
+            self.misses += 1
+            return None
+        stat_signature, digest, encoded = record
+        if tuple(stat_signature) != signature:
+            try:
+                if content_hash(read()) != digest:
+                    self.misses += 1
+                    return None
+            except OSError:
+                self.misses += 1
+                return None
+            record[0] = list(signature)
+            self._dirty = True
+        self.hits += 1
+        try:
+            return _decode(encoded)
+        except (KeyError, TypeError, ValueError):
+            self.misses += 1
+            return None
+
+    def store(self, relative: str, signature: tuple[int, int], digest: str, entry: Entry) -> None:
+        self._entries[relative] = [list(signature), digest, _encode(entry)]
+        self._dirty = True
+
+    def forget_missing(self, present: set[str]) -> None:
+        for relative in [r for r in self._entries if r not in present]:
+            del self._entries[relative]
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            self.folder.mkdir(exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Written by codefix: its cache never belongs in a commit.\n*\n")
+            for stale in self.folder.glob("index-*.json"):
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
+            write_atomically(self.path, json.dumps({"files": self._entries}, separators=(",", ":")).encode())
+        except OSError:
+            pass  # a read-only checkout still gets its scan; only the speed-up is lost
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
