@@ -18,17 +18,37 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import libcst as cst
-from libcst.metadata import Assignment, ExpressionContext, ExpressionContextProvider, GlobalScope
+from libcst.metadata import (
+    Assignment,
+    ExpressionContext,
+    ExpressionContextProvider,
+    GlobalScope,
+)
 from libcst.metadata.position_provider import CodeRange
 
 from codefix.callees import qualify
-from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, dotted_name
-from codefix.resolution import Defined, External, Opaque, Outcome, Resolver, callee_parts
+from codefix.index import (
+    ClassInfo,
+    FunctionInfo,
+    ImportRef,
+    LocalAlias,
+    ModuleInfo,
+    ProjectIndex,
+    dotted_name,
+)
+from codefix.resolution import (
+    Defined,
+    External,
+    Opaque,
+    Outcome,
+    Resolver,
+    callee_parts,
+)
 from codefix.rules._awaited_sync import is_deliberate_failure
 from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
 from codefix.sourcefile import SourceError, read_source
@@ -112,13 +132,13 @@ def is_async_context_factory(function: FunctionInfo, resolver: Resolver) -> bool
         origin = qualify(function, decorator, resolver)
         if origin == ASYNC_CONTEXT_MANAGER:
             return True
-        if origin != decorator or "." in origin:
-            # Re-exported by a project module (`from pkg.util import acm`).
-            if any(
-                isinstance(outcome, External) and outcome.qualified_name == ASYNC_CONTEXT_MANAGER
-                for outcome in resolver.resolve_dotted(origin)
-            ):
-                return True
+        # Re-exported by a project module (`from pkg.util import acm`).
+        imported = origin != decorator or "." in origin
+        if imported and any(
+            isinstance(outcome, External) and outcome.qualified_name == ASYNC_CONTEXT_MANAGER
+            for outcome in resolver.resolve_dotted(origin)
+        ):
+            return True
     return False
 
 
@@ -282,6 +302,7 @@ class AsyncContextRule(Rule):
         #: The targets each trigger word (a name or an alias) can stand for.
         self.word_targets: dict[str, set[ContextTarget]] = defaultdict(set)
         self._call_pattern: re.Pattern[str] | None = None
+        self._is_project_module: Callable[[str], bool] = lambda dotted: True
         self.async_methods: frozenset[str] = frozenset()
 
     # What is a target: decided by the public rules.
@@ -299,6 +320,7 @@ class AsyncContextRule(Rule):
     # Preparation, once per run.
 
     def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
+        self._is_project_module = index.has_package_prefix
         for function in index.functions():
             # A method is reached through an object (`self.session()`), which
             # call-site resolution cannot follow: never a target.
@@ -372,7 +394,7 @@ class AsyncContextRule(Rule):
         """
         if self._call_pattern is None or self._call_pattern.search(text) is None:
             return False
-        return _ShapeFilter(self.word_targets, self.checks_client_methods).may_report(text)
+        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
 
     # Judging a call site.
 
@@ -431,14 +453,23 @@ class _ShapeFilter:
     Any call of a factory can. A call of a class can only when it is awaited
     (and instances are not awaitable), entered with a plain `with`, or read
     an attribute the class lacks, on the call itself or on a name or
-    attribute it is bound to anywhere in the file. This over-approximates
-    the LibCST analysis, never under-approximates it.
+    attribute it is bound to anywhere in the file. Calls that resolution can
+    never take to the project are skipped first: on a parameter
+    (`self.pipeline()`), or on a name bound in the file only by imports from
+    outside the project (`threading.Lock()`). This over-approximates the
+    LibCST analysis, never under-approximates it.
     """
 
-    def __init__(self, word_targets: Mapping[str, set[ContextTarget]], client_methods: bool):
+    def __init__(
+        self,
+        word_targets: Mapping[str, set[ContextTarget]],
+        client_methods: bool,
+        is_project_module: Callable[[str], bool],
+    ):
         self.word_targets = word_targets
         #: Case 4 looks into `async with Cls() as c:` too: every call counts.
         self.client_methods = client_methods
+        self.is_project_module = is_project_module
 
     def may_report(self, text: str) -> bool:
         try:
@@ -454,8 +485,14 @@ class _ShapeFilter:
                 word = _last_name(node.func)
                 if word in self.word_targets:
                     calls.append((node, self.word_targets[word]))
+        if not calls:
+            return False
+        external = _external_only_names(tree, self.is_project_module)
         holders: dict[str, set[ContextTarget]] = defaultdict(set)
         for call, targets in calls:
+            head = _head_name(call.func)
+            if head is None or head in external or _is_parameter(head, call, parents):
+                continue
             if self.client_methods or any(not target.is_class for target in targets):
                 return True
             parent = parents.get(call)
@@ -483,6 +520,69 @@ class _ShapeFilter:
         if isinstance(parent, ast.Attribute) and parent.value is holder:
             return any(target.misused_attribute(parent.attr) for target in targets)
         return False
+
+
+def _head_name(node: ast.AST) -> str | None:
+    """`a` of `a.b.c`; None when the callee is not a dotted name."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _is_parameter(name: str, node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> bool:
+    """True when `name` is a parameter of the function around `node`, and nothing there imports it.
+
+    Call-site resolution makes a parameter opaque; only an import of the
+    same name in that function could make it something else.
+    """
+    function = parents.get(node)
+    while function is not None and not isinstance(function, _FUNCTIONS):
+        function = parents.get(function)
+    if function is None:
+        return False
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    if name not in {argument.arg for argument in every if argument is not None}:
+        return False
+    return not any(
+        isinstance(statement, (ast.Import, ast.ImportFrom))
+        and any((alias.asname or alias.name.partition(".")[0]) == name for alias in statement.names)
+        for statement in ast.walk(function)
+    )
+
+
+def _external_only_names(tree: ast.Module, is_project_module: Callable[[str], bool]) -> set[str]:
+    """Names whose every binding in the file is an import from outside the project."""
+    external: set[str] = set()
+    other: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            source = node.module if isinstance(node, ast.ImportFrom) else None
+            for alias in node.names:
+                module = source if isinstance(node, ast.ImportFrom) else alias.name
+                outside = not (isinstance(node, ast.ImportFrom) and node.level) and not is_project_module(module or "")
+                bound = alias.asname or alias.name.partition(".")[0]
+                (external if outside else other).add(bound)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            other.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(node.name)
+        elif isinstance(node, ast.arg):
+            other.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            other.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            other.add(node.name)
+        elif isinstance(node, ast.alias) and node.name == "*":
+            other.add("*")
+    if "*" in other:
+        return set()  # a star import may bind anything
+    return external - other
 
 
 def _last_name(node: ast.AST) -> str | None:
@@ -1009,9 +1109,7 @@ class _FileCheck:
         if rest is not None:
             block, index = rest
             nodes: tuple[cst.CSTNode, ...] = tuple(block.body[index + 1 :])
-        elif isinstance(body, cst.IndentedBlock):
-            nodes = tuple(body.body)
-        elif isinstance(body, cst.SimpleStatementSuite):
+        elif isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             nodes = tuple(body.body)
         else:
             return
@@ -1091,7 +1189,7 @@ def _add_await(updated: cst.CSTNode) -> cst.CSTNode:
     return cst.Await(expression=updated)
 
 
-def _async_with_fix(index: int):  # noqa: ANN202 - a Fix
+def _async_with_fix(index: int) -> Callable[[cst.CSTNode], cst.CSTNode]:
     """Turn `name = await factory(args)` at `index` and the rest of its block into `async with`."""
 
     def fix(updated: cst.CSTNode) -> cst.CSTNode:

@@ -7,7 +7,12 @@ from typing import Any
 
 from codefix.index import ClassInfo, FunctionInfo, ProjectIndex
 from codefix.resolution import Defined, External, Resolver
-from codefix.rules._async_context_core import AsyncContextRule, ClassShape, is_async_context_factory, validate_name_list
+from codefix.rules._async_context_core import (
+    AsyncContextRule,
+    ClassShape,
+    is_async_context_factory,
+    validate_name_list,
+)
 
 
 class ClickhouseAsync(AsyncContextRule):
