@@ -1087,11 +1087,15 @@ class _FileCheck:
         if uses.guarded:
             return
         for node, use in uses.misuses:
+            advice = (
+                "this is inside a block that expects the TypeError, a deliberate test left as is"
+                if is_deliberate_failure(self.context, node)
+                else f"enter it with `async with {holder} as client:` and use `client`"
+            )
             yield from self.report(
                 node,
                 f"`{holder}` holds the context manager from `{site.name}` ({site.target.location}), "
-                f"not the object it yields; {use} fails at run time: enter it with `async with {holder} as client:` "
-                f"and use `client`{site.mixed_note()}",
+                f"not the object it yields; {use} fails at run time: {advice}{site.mixed_note()}",
             )
 
     # Case 4: coroutine methods of the client left un-awaited.
