@@ -10,12 +10,13 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex
+from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, callee_parts
 from codefix.rules._awaited_sync import (
     AwaitedSyncCallRule,
     CalleeJudgement,
     imported_inside_a_function,
+    renamed_exports,
     unbound_or_external_reports,
 )
 from codefix.rules.base import ConfigurationError, Example, FileContext, Report
@@ -119,33 +120,9 @@ class AwaitWebsocket(AwaitedSyncCallRule):
             for outcome in resolver.resolve_dotted(dotted):
                 if isinstance(outcome, Defined):
                     self.dotted_targets.add((outcome.target.path, outcome.target.line))
-        # A rename of a rename (`from .a import gwm as presence`) is only seen
-        # once the first rename is a trigger word: repeat until nothing is new.
-        while True:
-            new_words = self._exported_aliases(index, resolver) - self.trigger_words
-            if not new_words:
-                break
-            self.trigger_words |= new_words
-
-    def _exported_aliases(self, index: ProjectIndex, resolver: Resolver) -> set[str]:
-        """Names under which a target is re-exported (`from .m import get_websocket_manager as gwm`).
-
-        The text prefilter must know them: a call site importing `gwm` never
-        spells the original name.
-        """
-        aliases: set[str] = set()
-        for module in index.modules():
-            for name, symbols in module.symbols.items():
-                if name in self.trigger_words:
-                    continue
-                renames = [
-                    s for s in symbols
-                    if (isinstance(s, ImportRef) and s.name in self.trigger_words)
-                    or (isinstance(s, LocalAlias) and s.target in self.trigger_words)
-                ]
-                if renames and any(self._is_target_outcome(o) for o in resolver.resolve_in_module(module, name)):
-                    aliases.add(name)
-        return aliases
+        self.trigger_words |= renamed_exports(
+            index, resolver, frozenset(self.trigger_words), self._is_target_outcome
+        )
 
     def candidate_names(self) -> frozenset[str]:
         return frozenset(self.trigger_words)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
-from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
+from codefix.index import ModuleInfo, ProjectIndex
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import FileChange, FileError, Finding
 
