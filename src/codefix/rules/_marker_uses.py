@@ -1,0 +1,467 @@
+"""Where Python files use pytest markers and register them, read statically.
+
+A marker is used wherever `pytest.mark.<name>` is evaluated, whatever the
+spelling: `import pytest as pt` then `pt.mark.slow`, `from pytest import
+mark as m` then `m.slow`, in decorators, in `pytestmark = [...]` at module
+or class level, in `pytest.param(..., marks=...)`, in
+`request.node.add_marker(...)` (which also takes the name as a string), and
+`getattr(pytest.mark, "slow")` with a literal name. Names are resolved by
+scope, as Python does: a function argument or local variable that happens to
+be called `pytest` or `mark` is not the module, and decorators are resolved
+in the scope around the function they decorate.
+
+A conftest registers markers with `config.addinivalue_line("markers",
+"name: text")`, with the line written out or taken from a `for` loop over a
+literal list (inline or a module-level constant), and can pull in plugin
+modules with `pytest_plugins`. The code is never imported or run.
+
+Uses are collected with the standard `ast` module, not LibCST: every test
+file of a project is read, and LibCST's scope and qualified-name metadata
+cost about 0.4 s for a 400-line test module against 10 ms for `ast` (the
+project index makes the same choice). LibCST does the rewrite of
+`--fix-typos`, on the few files that need one, matching uses by position.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codefix.sourcefile import SourceError, SourceFile, read_source
+
+PYTEST = "pytest"
+PYTEST_MARK = "pytest.mark"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_STRING_PREFIX = re.compile(r"[rRuU]*")
+
+
+@dataclass(frozen=True)
+class MarkerUse:
+    """One place a marker name is evaluated."""
+
+    name: str
+    #: 1-based positions of the reported code, columns in characters.
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    #: Line and column of the name token (`slow` in `pytest.mark.slow`, or
+    #: the string literal) that a rename replaces; None when a rename cannot
+    #: touch it (an implicitly concatenated string).
+    rename_at: tuple[int, int] | None = None
+
+    @property
+    def renamable(self) -> bool:
+        return self.rename_at is not None
+
+
+@dataclass
+class ModuleMarkers:
+    """What one Python file uses and registers."""
+
+    path: Path
+    uses: list[MarkerUse] = field(default_factory=list)
+    #: `addinivalue_line("markers", ...)` lines, as written.
+    registrations: list[str] = field(default_factory=list)
+    #: Module names of `pytest_plugins`.
+    plugins: list[str] = field(default_factory=list)
+
+
+class MarkerScanError(Exception):
+    """A file that cannot be read or parsed; its text is one line for the user."""
+
+
+# --- Scopes: which names mean `pytest` and `pytest.mark` ---------------------------------
+
+
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, str | None]]:
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            bound = alias.asname or alias.name.partition(".")[0]
+            is_pytest = alias.name == PYTEST or (alias.asname is None and alias.name.startswith("pytest."))
+            yield bound, PYTEST if is_pytest else None
+        else:
+            meaning = None
+            if node.level == 0 and (node.module, alias.name) in ((PYTEST, "mark"), ("_pytest.mark", "MARK_GEN")):
+                meaning = PYTEST_MARK
+            yield alias.asname or alias.name, meaning
+
+
+def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of a scope, nested blocks included, nested functions and classes not entered."""
+    pending = list(reversed(body))
+    while pending:
+        statement = pending.pop()
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            pending.extend(reversed(getattr(statement, name, ())))
+        for handler in getattr(statement, "handlers", ()):
+            pending.extend(reversed(handler.body))
+        for case in getattr(statement, "cases", ()):
+            pending.extend(reversed(case.body))
+
+
+def _targets(statement: ast.stmt) -> Iterator[ast.expr]:
+    if isinstance(statement, ast.Assign):
+        yield from statement.targets
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        yield statement.target
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        yield from (item.optional_vars for item in statement.items if item.optional_vars is not None)
+
+
+def _scope_bindings(scope: ast.AST) -> dict[str, str | None]:
+    """Names bound in `scope` itself (not in nested functions or classes), with what they mean.
+
+    Only statements are read (an assignment expression `(pytest := x)` is
+    not seen). A name bound to `pytest` (or `pytest.mark`) by an import keeps
+    that meaning even when it is assigned elsewhere in the same scope, as a
+    try/except import fallback would leave it.
+    """
+    bindings: dict[str, str | None] = {}
+
+    def bind(name: str, meaning: str | None) -> None:
+        if bindings.get(name) is None:
+            bindings[name] = meaning
+
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = scope.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
+            if arg is not None:
+                bind(arg.arg, None)
+    if isinstance(scope, ast.Lambda):
+        return bindings
+    for statement in _statements(scope.body):  # type: ignore[attr-defined]
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for name, meaning in _import_bindings(statement):
+                bind(name, meaning)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bind(statement.name, None)
+        for target in _targets(statement):
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    bind(node.id, None)
+        for handler in getattr(statement, "handlers", ()):
+            if handler.name:
+                bind(handler.name, None)
+    return bindings
+
+
+@dataclass
+class _Scope:
+    node: ast.AST
+    #: Computed on the first lookup that reaches this scope.
+    bindings: dict[str, str | None] | None = None
+
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.node, ast.ClassDef)
+
+    def binds(self) -> dict[str, str | None]:
+        if self.bindings is None:
+            self.bindings = _scope_bindings(self.node)
+        return self.bindings
+
+
+def _all_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of the module, inside functions and classes too."""
+    for statement in _statements(body):
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from _all_statements(statement.body)
+
+
+def _pytest_import_names(module: ast.Module) -> dict[str, str]:
+    """Every name some import in the module binds to `pytest` or `pytest.mark`, with which."""
+    return {
+        name: meaning
+        for statement in _all_statements(module.body)
+        if isinstance(statement, (ast.Import, ast.ImportFrom))
+        for name, meaning in _import_bindings(statement)
+        if meaning is not None
+    }
+
+
+def _mark_lines(text: str, mark_aliases: Iterable[str]) -> list[int]:
+    """1-based numbers of the lines that can matter: those mentioning `mark`, an alias of it, or `pytest_plugins`."""
+    words = "|".join(re.escape(alias) for alias in sorted(mark_aliases) if alias != "mark")
+    pattern = re.compile(rf"mark|pytest_plugins|\b(?:{words})\b" if words else "mark|pytest_plugins")
+    return [number for number, line in enumerate(_LINE_BREAK.split(text), start=1) if pattern.search(line)]
+
+
+def _literal_strings(node: ast.AST | None) -> list[str] | None:
+    """The strings of a literal list, tuple or set of strings; None for anything else."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        values = [element.value for element in node.elts if isinstance(element, ast.Constant)]
+        if len(values) == len(node.elts) and all(isinstance(value, str) for value in values):
+            return values
+    return None
+
+
+def _string(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.AST | None:
+    for item in call.keywords:
+        if item.arg == keyword:
+            return item.value
+    positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    return positional[position] if len(positional) > position else None
+
+
+def _module_constants(module: ast.Module) -> dict[str, list[str]]:
+    """`NAME = ["a: x", ...]` at module level: loops over NAME see these strings."""
+    constants: dict[str, list[str]] = {}
+    for statement in module.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign):
+            target, value = statement.target, statement.value
+        else:
+            continue
+        strings = _literal_strings(value)
+        if isinstance(target, ast.Name) and strings is not None:
+            constants[target.id] = strings
+    return constants
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, module: ast.Module, text: str, result: ModuleMarkers):
+        self.result = result
+        self.text = text
+        self._lines: list[str] | None = None
+        self.constants = _module_constants(module)
+        self.pytest_names = _pytest_import_names(module)
+        self.mark_lines = _mark_lines(text, [n for n, m in self.pytest_names.items() if m == PYTEST_MARK])
+        self.scopes = [_Scope(module)]
+        self.loops: list[tuple[str, list[str]]] = []
+
+    def visit(self, node: ast.AST) -> None:
+        # A statement none of whose lines mentions `mark` holds no use and no
+        # registration: skipping it keeps the walk to the few relevant lines.
+        if isinstance(node, ast.stmt):
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+            first = bisect.bisect_left(self.mark_lines, start)
+            if first == len(self.mark_lines) or self.mark_lines[first] > (node.end_lineno or node.lineno):
+                return
+        super().visit(node)
+
+    # Positions: ast counts columns in UTF-8 bytes, findings in characters.
+    def _column(self, line: int, offset: int) -> int:
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        return len(self._lines[line - 1].encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    def _span(self, node: ast.expr) -> tuple[int, int, int, int]:
+        end_line = node.end_lineno or node.lineno
+        return node.lineno, self._column(node.lineno, node.col_offset), end_line, self._column(end_line, node.end_col_offset or 0)
+
+    def lookup(self, name: str) -> str | None:
+        """What `name` means here: `pytest`, `pytest.mark`, or None for anything else."""
+        if name not in self.pytest_names:
+            return None
+        innermost = self.scopes[-1]
+        for scope in reversed(self.scopes):
+            if scope.is_class and scope is not innermost:
+                continue  # class bodies are not visible from the methods inside them
+            bindings = scope.binds()
+            if name in bindings:
+                return bindings[name]
+        return None
+
+    def meaning(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute) and node.attr == "mark" and self.meaning(node.value) == PYTEST:
+            return PYTEST_MARK
+        return None
+
+    def _use(self, name: str, site: ast.expr, rename_at: tuple[int, int] | None) -> None:
+        self.result.uses.append(MarkerUse(name, *self._span(site), rename_at))
+
+    def _string_rename_at(self, node: ast.expr, name: str) -> tuple[int, int] | None:
+        """Where a plain one-piece string literal holding `name` starts; None for anything fancier."""
+        segment = ast.get_source_segment(self.text, node) or ""
+        prefix = _STRING_PREFIX.match(segment).group()  # type: ignore[union-attr]
+        body = segment[len(prefix) :]
+        if any(body == f"{quote}{name}{quote}" for quote in ('"""', "'''", '"', "'")):
+            line, col, _, _ = self._span(node)
+            return line, col
+        return None
+
+    # -- scopes
+    def _visit_scope(self, node: ast.AST, outside: Sequence[ast.AST], inside: Sequence[ast.AST]) -> None:
+        for child in outside:
+            self.visit(child)
+        self.scopes.append(_Scope(node))
+        for child in inside:
+            self.visit(child)
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        arguments = node.args
+        outside = [*node.decorator_list, *arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+        self._visit_scope(node, outside, node.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._visit_scope(node, [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)], [node.body])
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._visit_scope(node, [*node.decorator_list, *node.bases, *node.keywords], node.body)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        strings = _literal_strings(node.iter)
+        if strings is None and isinstance(node.iter, ast.Name):
+            strings = self.constants.get(node.iter.id)
+        target = node.target.id if isinstance(node.target, ast.Name) and strings is not None else ""
+        self.loops.append((target, strings or []))
+        self.generic_visit(node)
+        self.loops.pop()
+
+    visit_AsyncFor = visit_For
+
+    # -- uses and registrations
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if self.meaning(node.value) == PYTEST_MARK:
+            end_line = node.end_lineno or node.lineno
+            end_col = self._column(end_line, node.end_col_offset or 0)
+            self._use(node.attr, node, (end_line, end_col - len(node.attr)))
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "addinivalue_line":
+            self._registration(node)
+        elif isinstance(func, ast.Attribute) and func.attr == "add_marker":
+            marker = _argument(node, 0, "marker")
+            name = _string(marker)
+            if name is not None:
+                self._use(name, node, self._string_rename_at(marker, name))  # type: ignore[arg-type]
+        elif isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2:
+            name = _string(node.args[1])
+            if self.meaning(node.args[0]) == PYTEST_MARK and name is not None:
+                self._use(name, node, self._string_rename_at(node.args[1], name))
+        self.generic_visit(node)
+
+    def _registration(self, node: ast.Call) -> None:
+        if _string(_argument(node, 0, "name")) != "markers":
+            return
+        line = _argument(node, 1, "line")
+        text = _string(line)
+        if text is not None:
+            self.result.registrations.append(text)
+        elif isinstance(line, ast.Name):
+            for target, strings in reversed(self.loops):
+                if target == line.id:
+                    self.result.registrations.extend(strings)
+                    break
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        is_module_level = len(self.scopes) == 1
+        targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if is_module_level and "pytest_plugins" in targets:
+            single = _string(node.value)
+            self.result.plugins.extend([single] if single is not None else _literal_strings(node.value) or [])
+        self.generic_visit(node)
+
+
+def might_use_markers(text: str) -> bool:
+    """Cheap test before parsing: every spelling above contains `mark`."""
+    return "mark" in text
+
+
+def collect(path: Path, text: str) -> ModuleMarkers:
+    """The marker uses and registrations in `text`; raises MarkerScanError."""
+    try:
+        with warnings.catch_warnings():
+            # Invalid escapes and the like are the scanned code's business.
+            warnings.simplefilter("ignore")
+            module = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise MarkerScanError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise MarkerScanError(f"cannot parse: {exc}") from None
+    result = ModuleMarkers(path)
+    try:
+        _Collector(module, text, result).visit(module)
+    except RecursionError:
+        raise MarkerScanError("too deeply nested to analyse") from None
+    return result
+
+
+def scan_file(path: Path) -> ModuleMarkers:
+    """The marker uses and registrations of one file; raises MarkerScanError."""
+    try:
+        source = read_source(path)
+    except SourceError as exc:
+        raise MarkerScanError(str(exc)) from None
+    if not might_use_markers(source.text):
+        return ModuleMarkers(path)
+    return collect(path, source.text)
+
+
+# --- The --fix-typos rewrite ---------------------------------------------------------------
+
+
+class _Renamer(cst.CSTTransformer):
+    """Replaces the name tokens found at given positions, keeping every other byte."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, renames: dict[tuple[int, int], tuple[str, str]]):
+        super().__init__()
+        #: (line, column) -> (old name, new name)
+        self.renames = renames
+        self.done = 0
+
+    def _wanted(self, node: cst.CSTNode) -> tuple[str, str] | None:
+        start = self.get_metadata(PositionProvider, node).start
+        return self.renames.get((start.line, start.column + 1))
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        wanted = self._wanted(original_node)
+        if wanted is None or original_node.value != wanted[0]:
+            return updated_node
+        self.done += 1
+        return updated_node.with_changes(value=wanted[1])
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.SimpleString:
+        wanted = self._wanted(original_node)
+        if wanted is None or original_node.evaluated_value != wanted[0]:
+            return updated_node
+        self.done += 1
+        prefix, quote = updated_node.prefix, updated_node.quote
+        return updated_node.with_changes(value=f"{prefix}{quote}{wanted[1]}{quote}")
+
+
+def renamed_source(path: Path, renames: Sequence[tuple[MarkerUse, str]]) -> tuple[SourceFile, bytes, int]:
+    """The file with each use's name replaced by its new name: its source, new bytes, and how many were renamed.
+
+    Uses are matched by the position and text of their name token, so a use
+    that moved since the scan is left alone rather than misapplied.
+    """
+    source = read_source(path)
+    try:
+        module = cst.parse_module(source.text)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
+        raise MarkerScanError(f"cannot parse: {type(exc).__name__}") from None
+    wanted = {use.rename_at: (use.name, new) for use, new in renames if use.rename_at is not None}
+    renamer = _Renamer(wanted)
+    rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(renamer)
+    return source, source.encode(rewritten.code), renamer.done
