@@ -321,7 +321,7 @@ def test_scan_reports_each_unregistered_use_typos_and_config_problems(applied):
     assert typos == applied.case.typos
     on_config = [(f["path"], f["line"], f["message"]) for f in findings if not f["path"].endswith(".py")]
     assert len(on_config) == len(applied.case.problems), on_config
-    for (path, line, words), (found_path, found_line, message) in zip(applied.case.problems, sorted(on_config)):
+    for (path, line, words), (found_path, found_line, message) in zip(applied.case.problems, sorted(on_config), strict=True):
         assert (found_path, found_line) == (path, line) and words in message, message
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -339,6 +342,11 @@ USE_NEW = "import pytest\n\n@pytest.mark.zeta\n@pytest.mark.alpha\ndef test_x():
         ),
         (
             "pyproject.toml",
+            "[tool.pytest.ini_options]\nmarkers = 'slow: long'  # one line is valid in ini mode\n",
+            "[tool.pytest.ini_options]\nmarkers = '''\n    slow: long\n    alpha: TODO: describe\n    zeta: TODO: describe\n'''  # one line is valid in ini mode\n",
+        ),
+        (
+            "pyproject.toml",
             '[project]\r\nname = "x"\r\n',
             '[project]\r\nname = "x"\r\n\r\n[tool.pytest.ini_options]\r\nmarkers = [\r\n    "alpha: TODO: describe",\r\n    "zeta: TODO: describe",\r\n]\r\n',
         ),
@@ -363,7 +371,7 @@ USE_NEW = "import pytest\n\n@pytest.mark.zeta\n@pytest.mark.alpha\ndef test_x():
             "[tox]\nenv_list = py311\n\n[pytest]\nmarkers =\n    alpha: TODO: describe\n    zeta: TODO: describe\n",
         ),
     ],
-    ids=["key created", "multi-line string", "table created crlf", "ini section created", "ini inline first value",
+    ids=["key created", "multi-line string", "one-line string", "table created crlf", "ini section created", "ini inline first value",
          "ini bom tabs comments", "tox section created"],
 )
 def test_edit_shapes(project, config, before, after):
@@ -374,6 +382,22 @@ def test_edit_shapes(project, config, before, after):
     apply(project)
     assert (project / config).read_bytes() == after.encode("utf-8")
     assert marker_names(scan(project)["findings"]) == []
+
+
+@pytest.mark.slow
+def test_string_markers_in_ini_mode_pass_real_pytest_after_apply(project):
+    """pytest reads a markers string in [tool.pytest.ini_options] line by line; the grown string too."""
+    write(project, {
+        "pyproject.toml": pyproject('"slow: long"'),
+        "tests/test_a.py": "import pytest\n\n@pytest.mark.slow\n@pytest.mark.fast\ndef test_x():\n    pass\n",
+    })
+    environment = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    command = [sys.executable, "-m", "pytest", "--strict-markers", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
+    before = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
+    assert before.returncode != 0 and "'fast' not found" in before.stdout
+    apply(project)
+    after = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
+    assert after.returncode == 0, after.stdout
 
 
 # --- Configuration pytest rejects or ignores ---------------------------------------------------
@@ -406,7 +430,7 @@ def test_invented_table_in_native_config_is_reported(project):
     ("text", "line", "words"),
     [
         ('[tool.pytest]\nmarkers = "slow: long"\n', 2, "[tool.pytest] markers must be an array of strings, not a string"),
-        ("[tool.pytest.ini_options]\nmarkers = 3\n", 2, "[tool.pytest.ini_options] markers must be an array of strings or a multi-line string, not an integer"),
+        ("[tool.pytest.ini_options]\nmarkers = 3\n", 2, "[tool.pytest.ini_options] markers must be an array of strings or a string, not an integer"),
         ('[tool.pytest.ini_options]\nmarkers = [\n  "slow: long",\n  {name = "x"},\n]\n', 4, "markers entry 2 is a table, not a string"),
     ],
     ids=["string in native", "integer", "table entry"],

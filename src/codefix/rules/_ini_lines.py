@@ -83,7 +83,7 @@ def _is_comment(line: str) -> bool:
 def _section_name(line: str) -> str | None:
     """The section a `[name]` line opens, or None when the line only starts with `[`."""
     for char in COMMENT_CHARS:
-        line = line.split(char)[0].rstrip()
+        line = line.partition(char)[0].rstrip()
     if line.endswith("]"):
         return line[1:-1]
     return None

@@ -134,6 +134,21 @@ def _edit_string_markers(value: String, add: Sequence[str], drop: Sequence[int])
     return String(value.type, decoded, new_raw, value.trivia)
 
 
+def _as_multiline_string(value: String, add: Sequence[str], drop: Sequence[int]) -> String:
+    """A one-line markers string (ini mode) grown into a multi-line one, one entry per line.
+
+    pytest splits the string on newlines either way; a second entry cannot be
+    added to a one-line string without an escaped newline nobody can read.
+    """
+    lines = [line.strip() for line in str(value).split("\n") if line.strip()]
+    lines = [line for index, line in enumerate(lines) if index not in set(drop)] + list(add)
+    body = "".join(f"    {line}\n" for line in lines)
+    if value.type is StringType.SLL and "'''" not in body:
+        return String(StringType.MLL, body, "\n" + body, value.trivia)
+    escaped = body.replace("\\", "\\\\").replace('"""', '""\\"')
+    return String(StringType.MLB, body, "\n" + escaped, value.trivia)
+
+
 def _edit_toml(body: str, style: Style, add: list[str], drop: list[int]) -> str:
     try:
         document = tomlkit.parse(body)
@@ -157,8 +172,10 @@ def _edit_toml(body: str, style: Style, add: list[str], drop: list[int]) -> str:
                 markers.append(_new_string(entry, literal))
         elif isinstance(markers, String) and markers.type.is_multiline():
             table["markers"] = _edit_string_markers(markers, add, drop)
+        elif isinstance(markers, String):
+            table["markers"] = _as_multiline_string(markers, add, drop)
         else:
-            raise RegistrationError(f"{style.label} markers is neither an array nor a multi-line string")
+            raise RegistrationError(f"{style.label} markers is neither an array nor a string")
         edited = document.as_string()
     edited = _with_file_newlines(body, edited)
     _check_toml(body, edited, style.table, add, drop)

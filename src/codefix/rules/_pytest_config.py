@@ -102,7 +102,7 @@ class ConfigProblem:
 class MarkersKind(enum.Enum):
     ABSENT = "absent"
     ARRAY = "array"
-    STRING = "string"  # a multi-line string, accepted in ini mode only
+    STRING = "string"  # one entry a line, accepted in ini mode only
     INVALID = "invalid"
 
 
@@ -149,7 +149,7 @@ class PytestConfig:
 
 def marker_name(entry: str) -> str:
     """The name pytest registers for `name(args): description`."""
-    return entry.split(":", 1)[0].split("(")[0].strip()
+    return entry.partition(":")[0].partition("(")[0].strip()
 
 
 def type_name(value: object) -> str:
@@ -221,12 +221,12 @@ def _read_toml_markers(config: PytestConfig, text: str, table: dict, ini_mode: b
     start = offset if offset is not None else (header or 0)
     config.markers_line = line_at(text, start)
     value = table["markers"]
-    expected = "an array of strings or a multi-line string" if ini_mode else "an array of strings"
+    expected = "an array of strings or a string" if ini_mode else "an array of strings"
     if isinstance(value, str) and ini_mode:
         config.markers_kind = MarkersKind.STRING
         lines = [line.strip() for line in value.split("\n") if line.strip()]
         positions = _locate_entries(text, start, lines)
-        config.entries = [MarkerEntry(marker_name(line), line, at) for line, at in zip(lines, positions)]
+        config.entries = [MarkerEntry(marker_name(line), line, at) for line, at in zip(lines, positions, strict=True)]
         return
     if not isinstance(value, list):
         config.markers_kind = MarkersKind.INVALID
@@ -237,7 +237,7 @@ def _read_toml_markers(config: PytestConfig, text: str, table: dict, ini_mode: b
     raw_items = _raw_array_items(text, style.table)
     positions = _locate_entries(text, start, raw_items if len(raw_items) == len(value) else [""] * len(value))
     config.markers_kind = MarkersKind.ARRAY
-    for number, (item, at) in enumerate(zip(value, positions), start=1):
+    for number, (item, at) in enumerate(zip(value, positions, strict=True), start=1):
         if isinstance(item, str):
             config.entries.append(MarkerEntry(marker_name(item), item, at))
             continue

@@ -58,7 +58,9 @@ class _TypoJudge:
     """Likely typos against one set of registered names, each name judged once per run."""
 
     def __init__(self, registered: frozenset[str]):
-        self.registered = registered
+        # A use is renamed to its suggestion, so only a name that can be
+        # written as `pytest.mark.<name>` can be one.
+        self.registered = frozenset(name for name in registered if name.isidentifier())
         self.cache: dict[str, str | None] = {}
 
     def of(self, name: str) -> str | None:
@@ -132,10 +134,14 @@ class PytestMarkers(ProjectRule):
     reads `name: TODO: describe`; `--describe` writes the folder whose tests
     use it most instead. A marker is never added twice, and likely typos are
     never registered: `--fix-typos` renames them in the tests to the
-    registered marker, and `--dedupe` removes duplicate entries. Files pytest
-    would reject are reported and left alone; a project with no file to
-    write into (only `.git`, no `pyproject.toml`, `tox.ini` or `setup.cfg`)
-    gets the findings without a fix.
+    registered marker, and `--dedupe` removes duplicate entries. When the
+    project pins pytest below 9, markers go to `[tool.pytest.ini_options]`,
+    which that pytest reads, never to the native table. Files pytest would
+    reject are reported and left alone; a project with no file to write
+    into (only `.git`, no `pyproject.toml`, `tox.ini` or `setup.cfg`) gets
+    the findings without a fix. Plugin markers are taken as registered
+    without checking that the plugin is installed: codefix never runs the
+    project's environment.
 
     ## Configuration
     `[tool.codefix.pytest-markers]`: `known_markers`, markers registered in
@@ -301,7 +307,7 @@ class _MarkerCheck:
             for module in group.files:
                 in_scope = frozenset().union(*(names for folder, names in conftests.items() if module.path.is_relative_to(folder)))
                 for use in self.unregistered_uses(module, base | in_scope):
-                    self.judge(module, use, target, config, reason, typos, ignored_names)
+                    self.judge(module, use, target=target, config=config, reason=reason, typos=typos, ignored_names=ignored_names)
         if self.context.fix:
             self.fix()
         return self.outcome
@@ -320,6 +326,7 @@ class _MarkerCheck:
         self,
         module: ModuleMarkers,
         use: MarkerUse,
+        *,
         target: PytestConfig | None,
         config: PytestConfig | None,
         reason: str | None,
