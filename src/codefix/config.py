@@ -32,6 +32,8 @@ def load_config(root: Path) -> Config:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{path}: invalid TOML: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read: {exc.strerror or exc}") from None
     table = document.get("tool", {}).get("codefix", {})
