@@ -93,13 +93,3 @@ def test_a_corrupt_or_hostile_cache_is_ignored_and_rebuilt(tmp_path):
         assert scan(root) == expected
     assert not (root / "pwned").exists()
 
-
-def test_a_pyproject_that_is_not_utf8_is_one_configuration_error(tmp_path):
-    import pytest
-
-    from codefix.rules import ConfigurationError
-
-    root = make_project(tmp_path)
-    (root / "pyproject.toml").write_bytes(b"[tool.codefix]\n# \xff\xfe\n")
-    with pytest.raises(ConfigurationError, match="not UTF-8"):
-        scan(root)
