@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import shutil
 import subprocess
@@ -49,6 +50,31 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and not {".codefix", ".codefix_cache", ".git", "__pycache__"} & set(path.relative_to(root).parts)
     }
+
+
+def invoke(*args: str | os.PathLike[str], cwd: Path):
+    """`codefix ARGS` in-process, in `cwd`; an unexpected exception fails the test as itself."""
+    from typer.testing import CliRunner
+
+    from codefix.cli import app
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, [str(arg) for arg in args], env={"NO_COLOR": "1", "COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create `files` (relative path -> text or bytes) under root, folders included."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
 
 
 def assert_parses(path: Path) -> None:

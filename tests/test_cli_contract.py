@@ -8,7 +8,6 @@ points, of terminal colour and of tracebacks run real processes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -20,13 +19,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from codefix.cli import app
 from codefix.rules import ALL_RULES, RULES_BY_ID
-from conftest import assert_parses, git, run_codefix, snapshot
+from conftest import assert_parses, git, invoke, run_codefix, snapshot, write
 
-RUNNER = CliRunner()
 
 FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
 USE = (
@@ -49,24 +45,8 @@ DELIBERATE = (
 )
 
 
-def invoke(*args: str | Path, cwd: Path):
-    """`codefix ARGS` in-process, in `cwd`; an unexpected exception fails the test as itself."""
-    with contextlib.chdir(cwd):
-        result = RUNNER.invoke(app, [str(arg) for arg in args], env={"NO_COLOR": "1", "COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    return root
 
 
 def with_findings(project: Path) -> Path:

@@ -17,7 +17,6 @@ The marker lists are read back here with pytest's own readers (`tomllib`,
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -31,24 +30,14 @@ from pathlib import Path
 import iniconfig
 import pytest
 import tomlkit
-from conftest import FIXTURES, assert_parses, copy_tree, git, snapshot
-from typer.testing import CliRunner
+from conftest import FIXTURES, assert_parses, copy_tree, git, invoke, snapshot
 
-from codefix.cli import app
 
-RUNNER = CliRunner()
 CASES_DIR = FIXTURES / "pytest_markers"
 RULE = ("--rule", "pytest-markers")
 TODO = "TODO: describe"
 
 
-def invoke(*args: str | Path, cwd: Path):
-    """`codefix ARGS` in-process, in `cwd`; an unexpected exception fails the test as itself."""
-    with contextlib.chdir(cwd):
-        result = RUNNER.invoke(app, [str(arg) for arg in args], env={"NO_COLOR": "1", "COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def scan(root: Path, *extra: str) -> dict:

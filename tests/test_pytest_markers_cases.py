@@ -7,7 +7,6 @@ files, through the same CLI a user runs, in-process.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -17,34 +16,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import run_codefix, snapshot
-from typer.testing import CliRunner
+from conftest import invoke, run_codefix, snapshot, write
 
-from codefix.cli import app
 from codefix.rules._marker_names import likely_typo
 from codefix.rules._pytest_requirements import excludes_pytest_9
 
-RUNNER = CliRunner()
 RULE = ("--rule", "pytest-markers")
 
 
-def invoke(*args: str | Path, cwd: Path):
-    with contextlib.chdir(cwd):
-        result = RUNNER.invoke(app, [str(arg) for arg in args], env={"NO_COLOR": "1", "COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8", newline="")
-    return root
 
 
 def scan(root: Path) -> dict:
