@@ -416,19 +416,18 @@ def test_invented_table_in_native_config_is_reported(project):
     ],
     ids=["string in native", "integer", "table entry"],
 )
-def test_markers_of_the_wrong_type_are_one_finding_and_nothing_is_written(project, text, line, words):
+def test_markers_of_the_wrong_type_are_a_configuration_error_and_nothing_is_written(project, text, line, words):
+    """Issue 7: a marker list pytest cannot use stops the run with one line naming file, line and key."""
     write(project, {"pyproject.toml": text, "tests/test_a.py": USE_NEW})
     before = snapshot(project)
-    findings = scan(project)["findings"]
-    on_config = [f for f in findings if f["path"] == "pyproject.toml"]
-    assert [(f["line"], f["fixable"]) for f in on_config] == [(line, False)]
-    assert words in on_config[0]["message"]
-    uses = [f for f in findings if f["path"].endswith(".py")]
-    assert uses and not any(f["fixable"] for f in uses)
-    assert all("not fixable" in f["message"] for f in uses)
-    result = apply(project)
-    assert "Traceback" not in result.output
-    assert snapshot(project) == {**before, **{k: v for k, v in snapshot(project).items() if k.startswith(".codefix")}}
+    for command in ("scan", "apply"):
+        result = invoke(command, "--rule", "pytest-markers", project, cwd=project)
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith(f"codefix: error: pyproject.toml:{line}: "), lines[0]
+        assert words in lines[0]
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize(

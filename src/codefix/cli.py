@@ -22,12 +22,13 @@ from codefix.engine import RunOptions, load_project, run
 from codefix.patch import PatchError, default_patch_path, make_patch, render_diff, revert, save_patch
 from codefix.reporting import findings_as_json, make_console, plural, print_diff, print_report
 from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError
-from codefix.sourcefile import write_atomically
-from codefix.types import FileChange, FileError, RunResult
+from codefix.types import RunResult
+from codefix.writer import PatchSaveError, write_changes
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="codefix",
@@ -106,24 +107,6 @@ def scan(
     raise typer.Exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
 
 
-def _write_changes(root: Path, changes: tuple[FileChange, ...]) -> tuple[list[FileChange], list[FileError]]:
-    """Write each change atomically, unless the file changed since it was read."""
-    written: list[FileChange] = []
-    errors: list[FileError] = []
-    for change in changes:
-        target = root / change.path
-        try:
-            if target.read_bytes() != change.before:
-                errors.append(FileError(change.path, "changed while codefix was running; not written"))
-                continue
-            write_atomically(target, change.after)
-        except OSError as exc:
-            errors.append(FileError(change.path, f"cannot write: {exc.strerror or exc}"))
-            continue
-        written.append(change)
-    return written, errors
-
-
 @app.command()
 def apply(
     paths: PathsArgument = None,
@@ -151,21 +134,30 @@ def apply(
     result = _compute(paths, rule, fix=True, flags=flags, no_cache=no_cache)
     changes = result.changes
     errors = list(result.errors)
+    title = ", ".join(rule) or "default rules"
+    patch_path = None
+    interrupted = False
+    not_tried = 0
     if dry_run:
         print_diff(make_console(), render_diff(changes))
         report_console = make_console(stderr=True)
+        if changes and patch is not None:
+            patch_path = patch
+            try:
+                save_patch(patch_path, make_patch(changes, title=title))
+            except OSError as exc:
+                raise fail(f"{patch_path}: cannot save the patch: {exc.strerror or exc}") from None
     else:
-        changes_written, write_errors = _write_changes(result.root, changes)
-        errors.extend(write_errors)
-        changes = tuple(changes_written)
-        report_console = make_console()
-    patch_path = None
-    if changes and (patch is not None or not dry_run):
-        patch_path = patch or default_patch_path(result.root)
         try:
-            save_patch(patch_path, make_patch(changes, title=", ".join(rule) or "default rules"))
-        except OSError as exc:
-            raise fail(f"{patch_path}: cannot save the patch: {exc.strerror or exc}") from None
+            outcome = write_changes(result.root, changes, patch or default_patch_path(result.root), title)
+        except PatchSaveError as exc:
+            raise fail(f"{exc}; no file was written") from None
+        errors.extend(outcome.errors)
+        changes = outcome.written
+        patch_path = outcome.patch_path
+        interrupted = outcome.interrupted
+        not_tried = len(outcome.not_tried)
+        report_console = make_console()
     print_report(report_console, RunResult(**{**result.__dict__, "errors": tuple(errors), "changes": changes}))
     fixed = len(result.fixed) if changes or dry_run else 0
     verb = "Would fix" if dry_run else "Fixed"
@@ -175,6 +167,10 @@ def apply(
     elif patch_path is not None:
         line += f" Patch: {patch_path} (undo with `codefix revert {patch_path}`)."
     report_console.print(Text(line, style="bold"))
+    if interrupted:
+        left = f"{plural(not_tried, 'file')} left as they were; run apply again to finish"
+        make_console(stderr=True).print(Text(f"codefix: interrupted; {left}"))
+        raise typer.Exit(EXIT_INTERRUPTED)
     code = EXIT_FINDINGS if result.findings else EXIT_CLEAN
     if exit_non_zero_on_fix and changes:
         code = EXIT_FINDINGS

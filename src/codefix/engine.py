@@ -51,6 +51,8 @@ class Project:
     index: ProjectIndex
     resolver: Resolver
     targets: list[Path] = field(default_factory=list)
+    #: Folders under the given paths that could not be listed, with the reason.
+    unlistable: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def load_project(options: RunOptions) -> Project:
@@ -59,14 +61,15 @@ def load_project(options: RunOptions) -> Project:
     root = find_project_root(paths[0])
     config = load_config(root)
     rules = select_rules(config, options.rules, options.flags)
-    targets = select_files(paths)
+    unlistable: list[tuple[Path, str]] = []
+    targets = select_files(paths, unlistable)
     index = build_index(
         root, extra_files=[t for t in targets if not t.is_relative_to(root)], use_cache=options.use_cache
     )
     resolver = Resolver(index)
     for rule in rules:
         rule.prepare(index, resolver)
-    return Project(root, config, rules, index, resolver, targets)
+    return Project(root, config, rules, index, resolver, targets, unlistable)
 
 
 @dataclass
@@ -271,7 +274,7 @@ def run(options: RunOptions, project: Project | None = None) -> RunResult:
     project = project or load_project(options)
     findings: list[Finding] = []
     fixed: list[Finding] = []
-    errors: list[FileError] = []
+    errors = [FileError(relative_name(folder, project.root), reason) for folder, reason in project.unlistable]
     changes: list[FileChange] = []
     file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
     for path in project.targets if file_rules else ():

@@ -5,6 +5,21 @@ project root, so `git apply -R` and `patch -p1 -R` undo it without codefix.
 Before the first diff it carries `# codefix-file:` lines with the SHA-256 of
 each file before and after; git and patch skip such lines, and `revert` uses
 them to refuse when a file changed since the patch was made.
+
+While `apply` writes, the patch is a journal instead (see `codefix.writer`):
+for each file, a `# codefix-pending: sha256:<before> sha256:<after> <size>
+<path>` line and the file's diff of exactly <size> bytes, appended before the
+file is replaced, then that file's `# codefix-file:` line once it has been.
+A run that ends rewrites the journal as a plain patch; a run that was killed
+leaves it as it was, and `revert` reads it: a record with its `# codefix-file:`
+line is a file that was written and is reverted as strictly as a plain patch;
+a record without one (the file in hand when the run died, or one that was
+then left alone because it had changed or could not be replaced) is reverted
+only if its file holds exactly that record's new bytes; a record cut short by
+the kill never had its file touched and is ignored.
+
+Paths are written as UTF-8, with file-name bytes that are not UTF-8 kept
+through `surrogateescape`, so every name the file system allows round-trips.
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ from codefix.types import FileChange
 _NO_NEWLINE = b"\\ No newline at end of file\n"
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _FILE_LINE = re.compile(r"^# codefix-file: sha256:([0-9a-f]{64}) sha256:([0-9a-f]{64}) (.+)$")
+_PENDING_LINE = re.compile(rb"^# codefix-pending: sha256:([0-9a-f]{64}) sha256:([0-9a-f]{64}) (\d+) ([^\n]+)\n", re.MULTILINE)
 
 
 class PatchError(Exception):
@@ -44,21 +60,54 @@ def split_lines(data: bytes) -> list[bytes]:
     return result
 
 
-def _quote(path: str) -> str:
-    return path + "\t" if " " in path else path
+def encode_path(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def decode_path(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+_C_ESCAPES = {ord("\t"): b"\\t", ord("\n"): b"\\n", ord('"'): b'\\"', ord("\\"): b"\\\\"}
+_C_UNESCAPES = {b"t": 9, b"n": 10, b'"': 34, b"\\": 92, b"a": 7, b"b": 8, b"f": 12, b"r": 13, b"v": 11}
+
+
+def _needs_c_quote(raw: bytes) -> bool:
+    return any(byte < 0x20 or byte == 0x7F or byte in b'"\\' for byte in raw)
+
+
+def _c_quote(raw: bytes) -> bytes:
+    """Git's quoting of a name with a tab, a quote, a backslash or control characters: `"a/x\\ty"`."""
+    out = bytearray(b'"')
+    for byte in raw:
+        if byte in _C_ESCAPES:
+            out += _C_ESCAPES[byte]
+        elif byte < 0x20 or byte == 0x7F:
+            out += b"\\%03o" % byte
+        else:
+            out.append(byte)
+    return bytes(out + b'"')
+
+
+def _header_name(name: str, diff_line: bool = False) -> bytes:
+    """A name as git writes it in headers: C-quoted when needed; on ---/+++ lines a space asks for a closing tab."""
+    raw = encode_path(name)
+    if _needs_c_quote(raw):
+        return _c_quote(raw)
+    return raw + b"\t" if b" " in raw and not diff_line else raw
 
 
 def file_diff(change: FileChange, context_lines: int = 3) -> bytes:
     """The unified diff of one change, byte-exact, with a git header."""
     old = f"a/{change.path}"
     new = f"b/{change.path}"
-    out: list[bytes] = [f"diff --git {old} {new}\n".encode()]
+    out: list[bytes] = [b"diff --git " + _header_name(old, True) + b" " + _header_name(new, True) + b"\n"]
     body = difflib.diff_bytes(
         difflib.unified_diff,
         split_lines(change.before),
         split_lines(change.after),
-        fromfile=_quote(old).encode(),
-        tofile=_quote(new).encode(),
+        fromfile=_header_name(old),
+        tofile=_header_name(new),
         n=context_lines,
         lineterm=b"",
     )
@@ -74,13 +123,32 @@ def file_diff(change: FileChange, context_lines: int = 3) -> bytes:
     return b"".join(out)
 
 
+def _title_line(title: str) -> bytes:
+    return f"# codefix patch{': ' + title if title else ''}\n".encode()
+
+
+def file_line(change: FileChange) -> bytes:
+    """`# codefix-file:` with the hashes before and after: in a journal, the record's commit line."""
+    return f"# codefix-file: sha256:{sha256(change.before)} sha256:{sha256(change.after)} ".encode() + encode_path(change.path) + b"\n"
+
+
 def make_patch(changes: Sequence[FileChange], title: str = "") -> bytes:
-    header = [f"# codefix patch{': ' + title if title else ''}\n".encode()]
-    header.extend(
-        f"# codefix-file: sha256:{sha256(c.before)} sha256:{sha256(c.after)} {c.path}\n".encode()
-        for c in changes
-    )
+    header = [_title_line(title), *(file_line(c) for c in changes)]
     return b"".join(header) + b"".join(file_diff(change) for change in changes)
+
+
+def journal_header(title: str = "") -> bytes:
+    return _title_line(title) + (
+        b"# codefix journal: apply was writing these files when this was saved; "
+        b"`codefix revert` undoes exactly the ones written\n"
+    )
+
+
+def pending_record(change: FileChange) -> bytes:
+    """A journal record written before `change`'s file is replaced: what will change, and how."""
+    diff = file_diff(change)
+    line = f"# codefix-pending: sha256:{sha256(change.before)} sha256:{sha256(change.after)} {len(diff)} "
+    return line.encode() + encode_path(change.path) + b"\n" + diff
 
 
 def render_diff(changes: Iterable[FileChange]) -> str:
@@ -101,11 +169,16 @@ def default_patch_path(root: Path, now: _dt.datetime | None = None) -> Path:
     return candidate
 
 
-def save_patch(path: Path, data: bytes) -> None:
+def prepare_patch_folder(path: Path) -> None:
+    """Create the patch's folder; under `.codefix/`, also a `.gitignore` that keeps patches out of commits."""
     path.parent.mkdir(parents=True, exist_ok=True)
     codefix_dir = path.parent.parent
     if codefix_dir.name == ".codefix" and not (codefix_dir / ".gitignore").exists():
         (codefix_dir / ".gitignore").write_text("# Written by codefix: undo patches stay out of commits.\n*\n")
+
+
+def save_patch(path: Path, data: bytes) -> None:
+    prepare_patch_folder(path)
     write_atomically(path, data)
 
 
@@ -118,8 +191,30 @@ class FilePatch:
     hunks: tuple[tuple[int, int, tuple[bytes, ...]], ...]
 
 
+def _c_unquote(quoted: bytes) -> bytes:
+    """The bytes of a C-quoted name (opening quote included), up to its closing quote."""
+    out = bytearray()
+    position = 1
+    while position < len(quoted) and quoted[position:position + 1] != b'"':
+        byte = quoted[position:position + 1]
+        if byte != b"\\":
+            out += byte
+            position += 1
+            continue
+        escape = quoted[position + 1:position + 2]
+        if escape.isdigit():
+            out.append(int(quoted[position + 1:position + 4], 8) & 0xFF)
+            position += 4
+        else:
+            out.append(_C_UNESCAPES.get(escape, escape[0] if escape else 92))
+            position += 2
+    return bytes(out)
+
+
 def _unquote(name: bytes) -> str:
-    text = name.decode("utf-8", "surrogateescape").rstrip("\n").split("\t")[0]
+    name = name.rstrip(b"\n")
+    raw = _c_unquote(name) if name.startswith(b'"') else name.split(b"\t")[0]
+    text = decode_path(raw)
     for prefix in ("a/", "b/"):
         if text.startswith(prefix):
             return text[len(prefix):]
@@ -129,7 +224,7 @@ def _unquote(name: bytes) -> str:
 def parse_patch(data: bytes) -> list[FilePatch]:
     hashes: dict[str, tuple[str, str]] = {}
     for raw in data.split(b"\n"):
-        match = _FILE_LINE.match(raw.decode("utf-8", "replace"))
+        match = _FILE_LINE.match(decode_path(raw))
         if match:
             hashes[match.group(3)] = (match.group(1), match.group(2))
     lines = split_lines(data)
@@ -198,45 +293,131 @@ def reverse_apply(current: bytes, patch: FilePatch) -> bytes | None:
 
 
 def safe_relative(path: str) -> PurePosixPath | None:
-    """The patch path if it stays inside the project root, else None."""
+    """The patch path if it stays inside the project root (and can name a file at all), else None."""
     pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\x00" in path:
         return None
     return pure
 
 
-def plan_revert(root: Path, data: bytes) -> list[tuple[Path, bytes]]:
-    """What reverting would write, checked in full before anything is written.
+def read_journal(data: bytes) -> tuple[list[FilePatch], list[FilePatch]]:
+    """The records of a journal left by an interrupted apply: (committed, pending).
 
-    Raises PatchError naming the first file that changed since the patch, or
-    a path that would leave the project root.
+    A record whose diff was cut short is dropped: its file was never replaced,
+    since a file is replaced only after its record is complete on disk.
     """
-    plan: list[tuple[Path, bytes]] = []
+    committed: list[FilePatch] = []
+    pending: list[FilePatch] = []
+    position = 0
+    while (match := _PENDING_LINE.search(data, position)) is not None:
+        start = match.end()
+        end = start + int(match.group(3))
+        if end > len(data):
+            break
+        path = decode_path(match.group(4))
+        parsed = parse_patch(data[start:end])
+        if len(parsed) != 1 or parsed[0].path != path:
+            raise PatchError(f"{path}: malformed journal record")
+        before, after = match.group(1).decode(), match.group(2).decode()
+        record = FilePatch(path, before, after, parsed[0].hunks)
+        commit = f"# codefix-file: sha256:{before} sha256:{after} ".encode() + match.group(4) + b"\n"
+        if data.startswith(commit, end):
+            committed.append(record)
+            end += len(commit)
+        else:
+            pending.append(record)
+        position = end
+    return committed, pending
+
+
+def is_journal(data: bytes) -> bool:
+    return _PENDING_LINE.search(data) is not None
+
+
+def _revert_target(root: Path, resolved_root: Path, path: str, seen: dict[Path, str]) -> Path:
+    """The real file a patch path names, refusing paths that leave the root and files named twice."""
+    relative = safe_relative(path)
+    if relative is None:
+        raise PatchError(f"{path}: refusing a path outside the project root")
+    try:
+        target = (root / relative).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise PatchError(f"{path}: cannot resolve: {exc}") from None
+    if not target.is_relative_to(resolved_root):
+        raise PatchError(f"{path}: refusing a path that leads outside the project root")
+    if target in seen:
+        raise PatchError(f"{path}: the same file as {seen[target]}; nothing reverted")
+    seen[target] = path
+    return target
+
+
+def _read_current(path: str, target: Path) -> bytes:
+    try:
+        return target.read_bytes()
+    except OSError as exc:
+        raise PatchError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _original(patch: FilePatch, current: bytes) -> bytes:
+    if patch.after_hash is not None and sha256(current) != patch.after_hash:
+        raise PatchError(f"{patch.path}: changed since the patch was made; nothing reverted")
+    original = reverse_apply(current, patch)
+    if original is None:
+        raise PatchError(f"{patch.path}: changed since the patch was made; nothing reverted")
+    if patch.before_hash is not None and sha256(original) != patch.before_hash:
+        raise PatchError(f"{patch.path}: reversing the patch does not give the original; nothing reverted")
+    return original
+
+
+def plan_revert(root: Path, data: bytes) -> list[tuple[Path, bytes]]:
+    """What reverting would write (real paths, original bytes), checked in full before anything is written.
+
+    Raises PatchError naming the first file that changed since the patch, a
+    path that would leave the project root (absolute, `..`, or through a
+    symlink), or a file named twice. A journal's pending record is planned
+    only when its file holds exactly the record's new bytes.
+    """
+    committed, pending = read_journal(data) if is_journal(data) else (parse_patch(data), [])
     resolved_root = root.resolve()
-    for patch in parse_patch(data):
-        relative = safe_relative(patch.path)
-        if relative is None:
-            raise PatchError(f"{patch.path}: refusing a path outside the project root")
-        target = root / relative
-        if not target.resolve().is_relative_to(resolved_root):
-            raise PatchError(f"{patch.path}: refusing a path that leads outside the project root")
+    seen: dict[Path, str] = {}
+    plan: list[tuple[Path, bytes]] = []
+    already: list[str] = []
+    for patch in committed:
+        target = _revert_target(root, resolved_root, patch.path, seen)
+        current = _read_current(patch.path, target)
+        if patch.before_hash is not None and sha256(current) == patch.before_hash:
+            already.append(patch.path)  # reverted by an earlier revert that was interrupted
+            continue
+        plan.append((target, _original(patch, current)))
+    for patch in pending:
+        target = _revert_target(root, resolved_root, patch.path, seen)
         try:
             current = target.read_bytes()
+        except FileNotFoundError:
+            continue
         except OSError as exc:
             raise PatchError(f"{patch.path}: cannot read: {exc.strerror or exc}") from None
-        if patch.after_hash is not None and sha256(current) != patch.after_hash:
-            raise PatchError(f"{patch.path}: changed since the patch was made; nothing reverted")
-        original = reverse_apply(current, patch)
-        if original is None:
-            raise PatchError(f"{patch.path}: changed since the patch was made; nothing reverted")
-        if patch.before_hash is not None and sha256(original) != patch.before_hash:
-            raise PatchError(f"{patch.path}: reversing the patch does not give the original; nothing reverted")
-        plan.append((target, original))
+        if sha256(current) == patch.after_hash:
+            plan.append((target, _original(patch, current)))
+    if already and not plan:
+        raise PatchError(
+            f"{already[0]}: already holds its bytes from before the patch (a dry-run patch, or one reverted already); nothing reverted"
+        )
     return plan
 
 
 def revert(root: Path, data: bytes) -> list[Path]:
+    """Write the plan; symlinks inside the project are written through, so they stay links.
+
+    Files the patch changed that already hold their original bytes are
+    skipped, so a revert that was interrupted (or failed on one file) is
+    finished by running it again.
+    """
     plan = plan_revert(root, data)
-    for target, original in plan:
-        write_atomically(target, original)
+    for number, (target, original) in enumerate(plan):
+        try:
+            write_atomically(target, original)
+        except OSError as exc:
+            done = f"{number} of {len(plan)} files reverted; fix this one and run revert again to finish"
+            raise PatchError(f"{target}: cannot write: {exc.strerror or exc}; {done}") from None
     return [target for target, _ in plan]

@@ -97,6 +97,9 @@ class ConfigProblem:
     path: Path
     line: int
     message: str
+    #: A value pytest cannot use at all (a marker list of the wrong type): a
+    #: configuration error that stops the run (exit 2), not a finding to list.
+    fatal: bool = False
 
 
 class MarkersKind(enum.Enum):
@@ -231,7 +234,7 @@ def _read_toml_markers(config: PytestConfig, text: str, table: dict, ini_mode: b
     if not isinstance(value, list):
         config.markers_kind = MarkersKind.INVALID
         config.problems.append(
-            ConfigProblem(config.path, config.markers_line, f"{style.label} markers must be {expected}, not {type_name(value)}; pytest cannot use it")
+            ConfigProblem(config.path, config.markers_line, f"{style.label} markers must be {expected}, not {type_name(value)}; pytest cannot use it", fatal=True)
         )
         return
     raw_items = _raw_array_items(text, style.table)
@@ -243,7 +246,7 @@ def _read_toml_markers(config: PytestConfig, text: str, table: dict, ini_mode: b
             continue
         config.markers_kind = MarkersKind.INVALID
         config.problems.append(
-            ConfigProblem(config.path, at, f"{style.label} markers entry {number} is {type_name(item)}, not a string; pytest cannot use it")
+            ConfigProblem(config.path, at, f"{style.label} markers entry {number} is {type_name(item)}, not a string; pytest cannot use it", fatal=True)
         )
 
 

@@ -369,15 +369,13 @@ class _MarkerCheck:
             reported.add(config.path)
             if config.error is not None:
                 self.outcome.errors.append(FileError(self.relative(config.path), f"{config.error}; no markers written"))
-            for problem in config.problems:
-                self.outcome.findings.append(self.config_finding(config, problem.line, problem.message, False))
+            self.report_problems(config)
             if config.style is not None:
                 self.report_duplicates(config)
         for other in located.passed_over:
             if other.path not in reported:
                 reported.add(other.path)
-                for problem in other.problems:
-                    self.outcome.findings.append(self.config_finding(other, problem.line, problem.message, False))
+                self.report_problems(other)
         for other, why in located.ignored:
             if other.path in reported:
                 continue
@@ -385,6 +383,13 @@ class _MarkerCheck:
             line = other.entries[0].line if other.entries else other.markers_line
             message = f"the markers in {self.where(other)} are ignored: {why}"
             self.outcome.findings.append(self.config_finding(other, line, message, False))
+
+    def report_problems(self, config: PytestConfig) -> None:
+        """Findings for what pytest ignores; a configuration error for what it cannot use."""
+        for problem in config.problems:
+            if problem.fatal:
+                raise ConfigurationError(f"{self.relative(config.path)}:{problem.line}: {problem.message}")
+            self.outcome.findings.append(self.config_finding(config, problem.line, problem.message, False))
 
     def report_duplicates(self, config: PytestConfig) -> None:
         first: dict[str, int] = {}
