@@ -34,12 +34,13 @@ def _function_block(rng: random.Random, index: int) -> str:
     )
 
 
-def _module_size(rng: random.Random) -> int:
+def _module_size(rng: random.Random, largest: int) -> int:
     """Functions per module: most files are small, a few are several thousand lines."""
-    return min(int(rng.paretovariate(1.3) * 4), 400)
+    return min(int(rng.paretovariate(1.3) * 4), largest)
 
 
-def make_corpus(out: Path, files: int, seed: int) -> dict[str, list[list[object]]]:
+def make_corpus(out: Path, files: int, seed: int, largest: int = 400) -> dict[str, list[list[object]]]:
+    """Write the tree; `largest` caps the functions of one module (tests use small trees)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     planted: dict[str, list[list[object]]] = {"await-websocket": [], "clickhouse-async": [], "pytest-markers": []}
@@ -78,7 +79,7 @@ def make_corpus(out: Path, files: int, seed: int) -> dict[str, list[list[object]
             header = "import asyncio\n\nimport pytest\n\nfrom svc_core import get_clickhouse_client, get_websocket_manager\n\n\n"
             chunks = [header]
             line = header.count("\n") + 1
-            for f in range(_module_size(rng)):
+            for f in range(_module_size(rng, largest)):
                 if is_test:
                     marker = rng.choice(MARKERS[:-1])
                     if rng.random() < 0.01:

@@ -20,7 +20,8 @@ from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.discovery import find_project_root, relative_name, select_files
-from codefix.index import ProjectIndex, build_index
+from codefix.index import ModuleInfo, ProjectIndex, build_index
+from codefix.reduction import reduced_source
 from codefix.resolution import Resolver
 from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
@@ -147,15 +148,36 @@ class FileAnalysis:
         ]
         if not active:
             return FileOutcome()
+        reduced = self.reduced_text(source.text, active, module_info) if REDUCE else None
         try:
-            module = parse_text(source.text)
+            module = parse_text(reduced if reduced is not None else source.text)
         except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
             return FileOutcome(error=FileError(self.relative, _syntax_error_message(exc)))
         found = self.reports(module, source.text, active)
         outcome = FileOutcome(findings=[f for _, _, f in found])
         if not fix or not any(report.fix for _, report, _ in found):
             return outcome
+        if reduced is not None:
+            # Fixes rewrite the file itself: find again on all of it.
+            module = parse_text(source.text)
+            found = self.reports(module, source.text, active)
         return self.fix(source, module, active, found, outcome)
+
+    def reduced_text(self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None) -> str | None:
+        """The text with the functions holding no candidate site blanked, or None to analyse it all."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None  # LibCST's parse reports what is wrong
+        sites: set[int] = set()
+        for rule in active:
+            lines = rule.site_lines(tree, module_info, self.project.index)
+            if lines is None:
+                return None
+            sites |= lines
+        return reduced_source(text, tree, sites)
 
     def fix(
         self,
@@ -230,6 +252,9 @@ def parse_text(text: str) -> cst.Module:
 
 
 MAX_FIX_PASSES = 5
+#: Hand LibCST a copy of each candidate file without the functions that hold
+#: no candidate site (reduction.py); False analyses whole files (tests compare).
+REDUCE = True
 
 
 class _ReportFixer(cst.CSTTransformer):

@@ -341,20 +341,31 @@ def _callee_key(node: ast.expr) -> str | None:
     return f"{node.id}.{last}" if isinstance(node, ast.Name) else None
 
 
+def _awaited_calls_at(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    """(node, callee key) for `await f()` and for `f()` handed to `asyncio.run` & co."""
+    if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+        key = _callee_key(node.value.func)
+        if key:
+            yield node, key
+    elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
+        for arg in node.args:
+            if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)):
+                yield node, key
+
+
+def awaited_call_sites(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    """Every site `ModuleInfo.awaited_callees` is made of, with its node: rules find their lines."""
+    for node in ast.walk(tree):
+        yield from _awaited_calls_at(node)
+
+
 def _collect_functions(tree: ast.Module, info: ModuleInfo) -> None:
     class_bodies: set[int] = set()
     awaited: set[str] = set()
     imported: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
-            key = _callee_key(node.value.func)
-            if key:
-                awaited.add(key)
-        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
-            awaited.update(
-                key for arg in node.args if isinstance(arg, ast.Call) and (key := _callee_key(arg.func))
-            )
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        awaited.update(callee for _, callee in _awaited_calls_at(node))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
         if isinstance(node, ast.ClassDef):
             class_bodies.update(id(item) for item in node.body)

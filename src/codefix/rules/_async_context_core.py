@@ -396,6 +396,9 @@ class AsyncContextRule(Rule):
             return False
         return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
 
+    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
+        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).site_lines(tree)
+
     # Judging a call site.
 
     def target_of(self, outcome: Outcome) -> ContextTarget | None:
@@ -511,6 +514,29 @@ class _ShapeFilter:
                 return True
         return False
 
+    def site_lines(self, tree: ast.Module) -> set[int]:
+        """Lines of every call of a target and of every use of a name or attribute one is bound to.
+
+        Wider than `may_report`: the LibCST analysis follows a bound object
+        through the whole file (`self.client = Client()` in `__init__`, used
+        in another method), so each use must stay where that analysis sees it.
+        """
+        parents: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+        lines: set[int] = set()
+        holders: set[str] = set()
+        for node in parents:
+            if isinstance(node, ast.Call) and _last_name(node.func) in self.word_targets:
+                lines.add(node.lineno)
+                holders.update(_names_bound_to(node, parents))
+        if holders:
+            for node in parents:
+                if isinstance(node, (ast.Name, ast.Attribute)) and _last_name(node) in holders:
+                    lines.add(node.lineno)
+        return lines
+
     @staticmethod
     def _misused(parent: ast.AST | None, holder: ast.AST, targets: set[ContextTarget], parents: Mapping[ast.AST, ast.AST]) -> bool:
         if isinstance(parent, ast.Await):
@@ -520,6 +546,27 @@ class _ShapeFilter:
         if isinstance(parent, ast.Attribute) and parent.value is holder:
             return any(target.misused_attribute(parent.attr) for target in targets)
         return False
+
+
+def _names_bound_to(call: ast.Call, parents: Mapping[ast.AST, ast.AST]) -> Iterator[str]:
+    """The last names of what `x = call()`, `x = await call()`, `with call() as x` bind."""
+    holder: ast.AST = call
+    parent = parents.get(holder)
+    while isinstance(parent, ast.Await):
+        holder, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.Assign):
+        bound: list[ast.AST] = list(parent.targets)
+    elif isinstance(parent, (ast.AnnAssign, ast.NamedExpr)):
+        bound = [parent.target]
+    elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
+        bound = [parent.optional_vars]
+    else:
+        return
+    for target in bound:
+        for node in ast.walk(target):
+            name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if name:
+                yield name
 
 
 def _head_name(node: ast.AST) -> str | None:

@@ -7,13 +7,14 @@ care about. Subclasses say that with `is_target`.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex
+from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, awaited_call_sites
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
@@ -207,16 +208,26 @@ class AwaitedSyncCallRule(Rule):
         importing them from outside the project (`asyncio.sleep`) cannot be
         targets either. Skipping such modules keeps most files unparsed.
         """
-        names = self.candidate_names()
-        for callee in module.awaited_callees:
-            head, _, last = callee.rpartition(".")
-            if not head and imported_inside_a_function(module, last):
-                return True
-            if last not in names or (head and head not in module.imported_names):
-                continue
-            if not _only_imported_from_outside(module, head or last, index):
-                return True
-        return False
+        return any(self.may_name_a_target(callee, module, index) for callee in module.awaited_callees)
+
+    def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
+        """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""
+        head, _, last = callee.rpartition(".")
+        if not head and imported_inside_a_function(module, last):
+            return True
+        if last not in self.candidate_names() or (head and head not in module.imported_names):
+            return False
+        return not _only_imported_from_outside(module, head or last, index)
+
+    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
+        """Lines of the awaited calls, and of the calls handed to `asyncio.run` & co., that may name a target."""
+        if module is None:
+            return None
+        lines: set[int] = set()
+        for node, callee in awaited_call_sites(tree):
+            if node.lineno not in lines and self.may_name_a_target(callee, module, index):
+                lines.add(node.lineno)
+        return lines
 
     def judge(self, context: FileContext, call: cst.Call) -> CalleeJudgement | None:
         outcomes = context.resolve_callee(call.func)

@@ -127,20 +127,17 @@ class AwaitWebsocket(AwaitedSyncCallRule):
     def candidate_names(self) -> frozenset[str]:
         return frozenset(self.trigger_words)
 
-    def has_candidates(self, module: ModuleInfo, index: ProjectIndex) -> bool:
+    def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """The generic test without its exclusion of names imported from outside the project.
 
         This rule reports those too: a configured dotted path
         (`wsvendor.client.connect_sync`) and a configured name bound to a
         third-party function ("resolves outside the project").
         """
-        for callee in module.awaited_callees:
-            head, _, last = callee.rpartition(".")
-            if not head and imported_inside_a_function(module, last):
-                return True
-            if last in self.trigger_words and (not head or head in module.imported_names):
-                return True
-        return False
+        head, _, last = callee.rpartition(".")
+        if not head and imported_inside_a_function(module, last):
+            return True
+        return last in self.trigger_words and (not head or head in module.imported_names)
 
     def might_match(self, text: str) -> bool:
         return any(word in text for word in self.trigger_words)

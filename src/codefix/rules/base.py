@@ -10,6 +10,7 @@ the tree it is reading.
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from functools import cached_property
 from collections.abc import Callable, Iterator, Mapping
@@ -170,6 +171,14 @@ class Rule:
     def has_candidates(self, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Test on the module's index entry, before any LibCST parse; False skips the file."""
         return True
+
+    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
+        """Every line where a finding of this rule could start, or None for "anywhere".
+
+        A superset is fine, a missing line is a missed finding: the engine
+        hands LibCST only the functions holding these lines (see reduction.py).
+        """
+        return None
 
     def check(self, context: FileContext) -> Iterator[Report]:
         raise NotImplementedError

@@ -1,0 +1,208 @@
+"""Reduced copies for LibCST (reduction.py): same findings, same fixes, kept lines untouched.
+
+The oracle is codefix itself with reduction off: every fixture tree, every
+rule example and a generated monorepo give the same findings and the same
+rewritten bytes either way, with reduction forced on for every file where it
+blanks anything at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from codefix import engine, reduction
+from codefix.engine import RunOptions, load_project, run
+from codefix.reduction import reduced_source, split_lines
+from codefix.rules import ALL_RULES
+from codefix.rules.base import ProjectRule
+from conftest import copy_tree, write
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FILE_RULES = tuple(rule.id for rule in ALL_RULES if not issubclass(rule, ProjectRule))
+
+
+def reduce(text: str, sites: set[int]) -> str | None:
+    return reduced_source(text, ast.parse(text), sites)
+
+
+SOURCE = '''import asyncio
+from app import get_manager
+
+
+def unrelated(a):
+    """Long and of no interest."""
+    x = a + 1
+    return x
+
+
+class Service:
+    limit = 3
+
+    def helper(self):
+        y = 1
+        return y
+
+    async def handler(self):
+        return await get_manager()
+
+
+async def other():
+    await asyncio.sleep(0)
+    return 2
+'''
+
+
+@pytest.fixture
+def always_reduce(monkeypatch):
+    monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
+
+
+def test_bodies_without_a_site_become_pass_and_every_kept_line_is_unchanged(always_reduce):
+    reduced = reduce(SOURCE, {19})
+    assert reduced is not None
+    before, after = split_lines(SOURCE), split_lines(reduced)
+    assert len(after) == len(before)
+    assert after[5:8] == ["    pass\n", "\n", "\n"]
+    assert after[14:16] == ["        pass\n", "\n"]
+    assert after[22:24] == ["    pass\n", "\n"]
+    changed = {number for number, line in enumerate(after) if line != before[number]}
+    assert changed == {5, 6, 7, 14, 15, 22, 23}
+    ast.parse(reduced)
+
+
+def test_a_file_mostly_kept_is_not_worth_reducing():
+    assert reduce(SOURCE, {19}) is None
+
+
+def test_a_function_rebinding_a_global_is_kept_whole(always_reduce):
+    text = "x = 1\n\n\ndef set_x():\n    global x\n    x = 2\n    return x\n\n\nasync def f():\n    return await x()\n"
+    assert reduce(text, {11}) is None  # nothing else to blank: not worth it
+
+
+def test_line_endings_are_kept_and_form_feeds_are_not_line_breaks(always_reduce):
+    text = "def f():\r\n    a = 1\r\n    b = '\x0c'\r\n    return a\r\n\r\ndef g():\r\n    return h()\r\n"
+    reduced = reduce(text, {7})
+    assert reduced == "def f():\r\n    pass\r\n\r\n\r\n\r\ndef g():\r\n    return h()\r\n"
+
+
+def test_a_body_on_the_header_line_is_left_alone(always_reduce):
+    text = "def f(): return 1\n\n\ndef g():\n    return 2\n"
+    assert reduce(text, {5}) is None
+
+
+def test_nothing_to_blank_gives_none(always_reduce):
+    assert reduce("async def f():\n    await g()\n", {2}) is None
+
+
+def _scan_and_apply(root: Path, rules: tuple[str, ...]) -> tuple[tuple, tuple]:
+    options = RunOptions(paths=(root,), rules=rules, fix=False, use_cache=False)
+    scanned = run(options, load_project(options))
+    fixing = RunOptions(paths=(root,), rules=rules, fix=True, use_cache=False)
+    fixed = run(fixing, load_project(fixing))
+    return (scanned.findings, scanned.errors), (fixed.findings, tuple((c.path, c.after) for c in fixed.changes))
+
+
+def _scan(root: Path, rules: tuple[str, ...]) -> tuple:
+    options = RunOptions(paths=(root,), rules=rules, fix=False, use_cache=False)
+    scanned = run(options, load_project(options))
+    return scanned.findings, scanned.errors
+
+
+def _trees() -> list[Path]:
+    return [
+        FIXTURES / "await_websocket" / "before",
+        FIXTURES / "await_websocket" / "replacement",
+        FIXTURES / "await_sync" / "before",
+        FIXTURES / "clickhouse_async" / "before",
+    ]
+
+
+@pytest.fixture
+def count_reductions(monkeypatch):
+    """Force reduction wherever it blanks anything, and count the files it reduced."""
+    monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
+    reduced: list[int] = []
+    original = engine.reduced_source
+
+    def counting(text, tree, sites):
+        result = original(text, tree, sites)
+        if result is not None:
+            reduced.append(1)
+        return result
+
+    monkeypatch.setattr(engine, "reduced_source", counting)
+    return reduced
+
+
+@pytest.mark.parametrize("tree", _trees(), ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("rule", FILE_RULES)
+def test_fixture_trees_give_the_same_findings_and_fixes_with_and_without_reduction(
+    tree: Path, rule: str, tmp_path: Path, monkeypatch, count_reductions
+):
+    root = copy_tree(tree, tmp_path / "project")
+    monkeypatch.setattr(engine, "REDUCE", False)
+    whole = _scan_and_apply(root, (rule,))
+    monkeypatch.setattr(engine, "REDUCE", True)
+    reduced = _scan_and_apply(root, (rule,))
+    assert reduced == whole
+
+
+def test_the_fixture_trees_do_exercise_reduction(tmp_path: Path, count_reductions):
+    for number, tree in enumerate(_trees()):
+        root = copy_tree(tree, tmp_path / str(number))
+        _scan_and_apply(root, FILE_RULES)
+    assert len(count_reductions) >= 10
+
+
+def test_a_generated_monorepo_gives_the_same_findings_with_and_without_reduction(
+    tmp_path: Path, monkeypatch, count_reductions
+):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from make_corpus import make_corpus
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "corpus"
+    planted = make_corpus(root, 150, seed=11, largest=25)
+    monkeypatch.setattr(engine, "REDUCE", False)
+    whole = _scan(root, FILE_RULES)
+    monkeypatch.setattr(engine, "REDUCE", True)
+    reduced = _scan(root, FILE_RULES)
+    assert reduced == whole
+    assert count_reductions
+    found = {(f.rule, f.path, f.line) for f in reduced[0]}
+    for rule in ("await-websocket", "clickhouse-async"):
+        assert planted[rule]
+        assert {(rule, path, line) for path, line in planted[rule]} <= found
+
+
+CROSS_METHOD = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0'\n",
+    "app/__init__.py": "",
+    "app/db.py": (
+        "from contextlib import asynccontextmanager\n\n\nclass Client:\n    async def execute(self, q):\n        return q\n\n\n"
+        "@asynccontextmanager\nasync def get_clickhouse_client():\n    yield Client()\n"
+    ),
+    "app/service.py": (
+        "from app.db import get_clickhouse_client\n\n\n"
+        "class Service:\n"
+        "    def __init__(self):\n"
+        "        self.client = get_clickhouse_client()\n\n"
+        + "".join(f"    def pad_{n}(self):\n        value = {n}\n        return value\n\n" for n in range(30))
+        + "    async def run(self):\n        return await self.client.execute('q')\n"
+    ),
+}
+
+
+def test_an_object_bound_in_one_method_and_misused_in_another_is_still_seen(tmp_path: Path, monkeypatch, count_reductions):
+    root = write(tmp_path / "project", CROSS_METHOD)
+    monkeypatch.setattr(engine, "REDUCE", False)
+    whole = _scan_and_apply(root, ("clickhouse-async", "async-context"))
+    monkeypatch.setattr(engine, "REDUCE", True)
+    reduced = _scan_and_apply(root, ("clickhouse-async", "async-context"))
+    assert reduced == whole
+    assert count_reductions
