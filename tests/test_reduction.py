@@ -16,7 +16,9 @@ import pytest
 
 from codefix import engine, reduction
 from codefix.engine import RunOptions, load_project, run
-from codefix.reduction import reduced_source, split_lines
+from libcst.metadata import CodePosition, CodeRange
+
+from codefix.reduction import MappedPositions, Reduced, reduce_source, split_lines
 from codefix.rules import ALL_RULES
 from codefix.rules.base import ProjectRule
 from conftest import copy_tree, write
@@ -25,8 +27,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FILE_RULES = tuple(rule.id for rule in ALL_RULES if not issubclass(rule, ProjectRule))
 
 
-def reduce(text: str, sites: set[int]) -> str | None:
-    return reduced_source(text, ast.parse(text), sites)
+def reduce(text: str, sites: set[int]) -> Reduced | None:
+    return reduce_source(text, ast.parse(text), sites)
 
 
 SOURCE = '''import asyncio
@@ -39,6 +41,11 @@ def unrelated(a):
     return x
 
 
+def mentioned(a):
+    y = a * 2
+    return y
+
+
 class Service:
     limit = 3
 
@@ -47,7 +54,7 @@ class Service:
         return y
 
     async def handler(self):
-        return await get_manager()
+        return await get_manager(mentioned(1))
 
 
 async def other():
@@ -61,40 +68,64 @@ def always_reduce(monkeypatch):
     monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
 
 
-def test_bodies_without_a_site_become_pass_and_every_kept_line_is_unchanged(always_reduce):
-    reduced = reduce(SOURCE, {19})
+def _kept_lines_are_the_files(original: str, reduced: Reduced) -> None:
+    before, after = split_lines(original), split_lines(reduced.text)
+    assert len(after) == len(reduced.original_lines)
+    assert list(reduced.original_lines) == sorted(set(reduced.original_lines))
+    for line, number in zip(after, reduced.original_lines):
+        assert line == before[number - 1] or line.strip() == "pass"
+
+
+def test_unmentioned_functions_go_mentioned_ones_are_hollowed_and_kept_lines_keep_their_text(always_reduce):
+    reduced = reduce(SOURCE, {24})
     assert reduced is not None
-    before, after = split_lines(SOURCE), split_lines(reduced)
-    assert len(after) == len(before)
-    assert after[5:8] == ["    pass\n", "\n", "\n"]
-    assert after[14:16] == ["        pass\n", "\n"]
-    assert after[22:24] == ["    pass\n", "\n"]
-    changed = {number for number, line in enumerate(after) if line != before[number]}
-    assert changed == {5, 6, 7, 14, 15, 22, 23}
-    ast.parse(reduced)
+    _kept_lines_are_the_files(SOURCE, reduced)
+    ast.parse(reduced.text)
+    assert "unrelated" not in reduced.text and "def helper" not in reduced.text and "other" not in reduced.text
+    assert "def mentioned(a):\n    pass\n" in reduced.text
+    assert "    async def handler(self):\n        return await get_manager(mentioned(1))\n" in reduced.text
+    site = split_lines(reduced.text).index("        return await get_manager(mentioned(1))\n")
+    assert reduced.original_lines[site] == 24
 
 
 def test_a_file_mostly_kept_is_not_worth_reducing():
-    assert reduce(SOURCE, {19}) is None
+    small = "def f():\n    a = 1\n    return a\n\n\nasync def g():\n    b = 1\n    c = 2\n    d = 3\n    e = 4\n    return await f()\n"
+    assert reduce(small, {11}) is None
 
 
 def test_a_function_rebinding_a_global_is_kept_whole(always_reduce):
     text = "x = 1\n\n\ndef set_x():\n    global x\n    x = 2\n    return x\n\n\nasync def f():\n    return await x()\n"
-    assert reduce(text, {11}) is None  # nothing else to blank: not worth it
+    assert reduce(text, {11}) is None  # nothing else to leave out
 
 
 def test_line_endings_are_kept_and_form_feeds_are_not_line_breaks(always_reduce):
-    text = "def f():\r\n    a = 1\r\n    b = '\x0c'\r\n    return a\r\n\r\ndef g():\r\n    return h()\r\n"
+    text = "def f():\r\n    a = 1\r\n    b = '\x0c'\r\n    return a\r\n\r\nasync def g():\r\n    return await f()\r\n"
     reduced = reduce(text, {7})
-    assert reduced == "def f():\r\n    pass\r\n\r\n\r\n\r\ndef g():\r\n    return h()\r\n"
+    assert reduced == Reduced("def f():\r\n    pass\r\nasync def g():\r\n    return await f()\r\n", (1, 2, 6, 7))
 
 
-def test_a_body_on_the_header_line_is_left_alone(always_reduce):
-    text = "def f(): return 1\n\n\ndef g():\n    return 2\n"
-    assert reduce(text, {5}) is None
+def test_a_body_on_the_header_line_is_left_alone_and_decorators_go_with_their_function(always_reduce):
+    text = "import d\n\n\ndef f(): return 1\n\n\n@d.register\ndef g():\n    return 2\n\n\nasync def h():\n    await f()\n"
+    reduced = reduce(text, {13})
+    assert reduced is not None
+    assert reduced.text == "import d\n\n\ndef f(): return 1\n\n\nasync def h():\n    await f()\n"
+    ast.parse(reduced.text)
 
 
-def test_nothing_to_blank_gives_none(always_reduce):
+def test_functions_in_module_level_blocks_are_hollowed_not_dropped(always_reduce):
+    text = "try:\n    def f():\n        a = 1\n        return a\nexcept ImportError:\n    pass\n\n\nasync def g():\n    return await f()\n"
+    reduced = reduce(text, {10})
+    assert reduced is not None and "    def f():\n        pass\n" in reduced.text
+    ast.parse(reduced.text)
+
+
+def test_positions_are_told_in_the_files_lines():
+    positions = {"node": CodeRange(CodePosition(2, 4), CodePosition(3, 1))}
+    mapped = MappedPositions(positions, (1, 7, 9))
+    assert mapped["node"] == CodeRange(CodePosition(7, 4), CodePosition(9, 1))
+
+
+def test_nothing_to_leave_out_gives_none(always_reduce):
     assert reduce("async def f():\n    await g()\n", {2}) is None
 
 
@@ -126,7 +157,7 @@ def count_reductions(monkeypatch):
     """Force reduction wherever it blanks anything, and count the files it reduced."""
     monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
     reduced: list[int] = []
-    original = engine.reduced_source
+    original = engine.reduce_source
 
     def counting(text, tree, sites):
         result = original(text, tree, sites)
@@ -134,7 +165,7 @@ def count_reductions(monkeypatch):
             reduced.append(1)
         return result
 
-    monkeypatch.setattr(engine, "reduced_source", counting)
+    monkeypatch.setattr(engine, "reduce_source", counting)
     return reduced
 
 

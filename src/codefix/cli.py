@@ -6,8 +6,10 @@ Exit codes: 0 nothing to report, 1 findings (or, for apply, findings left or
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,10 +19,17 @@ from rich.table import Table
 from rich.text import Text
 
 from codefix import __version__
+from codefix.baseline import Baseline, BaselineError, load_baseline, on_disk_source, only_new, save_baseline
+from codefix.changed_lines import ChangedLines, GitError, changed_lines
+from codefix.config import load_config
+from codefix.config_render import render_config
 from codefix.discovery import find_project_root, missing_paths
 from codefix.engine import RunOptions, load_project, run
+from codefix.formats.delivery import ReportRequest, deliver, print_verbose
+from codefix.formats.delivery import show_fixes as show_fixes_of
+from codefix.interactive import NotATerminal, line_reader, require_terminal, review, settle
 from codefix.patch import PatchError, default_patch_path, make_patch, render_diff, revert, save_patch
-from codefix.reporting import findings_as_json, make_console, plural, print_diff, print_report
+from codefix.reporting import NO_COLOR, findings_as_json, make_console, plural, print_diff, print_report
 from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError
 from codefix.types import RunResult
 from codefix.writer import PatchSaveError, write_changes
@@ -42,6 +51,9 @@ app = typer.Typer(
 class OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -65,10 +77,58 @@ def main_callback(
 
 
 PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: .).", show_default=False)]
-RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run; repeatable (scan default: rules on by default).")]
+RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run, or `selected` for those the configuration selects; repeatable (scan default: selected).")]
 
 
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the index cache.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary lines.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Also tell (on stderr) the rules run, files checked and time taken.")
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="Report format: text, json, github (Actions annotations), sarif (2.1.0) or junit (XML)."),
+]
+OutputFileOption = Annotated[
+    Optional[Path], typer.Option("--output-file", "-o", help="Write the report to this file instead of stdout.")
+]
+ShowFixesOption = Annotated[
+    bool, typer.Option("--show-fixes", help="After the report, list the fixes applied (apply) or possible (scan).")
+]
+
+
+def _no_color_callback(ctx: typer.Context, value: bool) -> bool:
+    """`--no-color` holds for this command only (in-process runs must not leak it to the next)."""
+    if value:
+        token = NO_COLOR.set(True)
+        ctx.call_on_close(lambda: NO_COLOR.reset(token))
+    return value
+
+
+NoColorOption = Annotated[
+    bool, typer.Option("--no-color", help="No colour, as with NO_COLOR=1.", callback=_no_color_callback)
+]
+
+
+def _report_request(output_format: OutputFormat, output_file: Optional[Path], quiet: bool, verbose: bool, **more: bool) -> ReportRequest:
+    if quiet and verbose:
+        raise fail("--quiet and --verbose cannot be used together")
+    return ReportRequest(output_format.value, output_file, quiet, verbose, **more)
+
+
+def _deliver(result: RunResult, request: ReportRequest, console) -> None:
+    try:
+        deliver(result, request, result.extra.get("rules", ()), console)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise fail(f"{request.output_file}: cannot write the report: {exc.strerror or exc}") from None
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Configuration file to use instead of the one found (pyproject.toml or codefix.toml)."),
+]
+ForceExcludeOption = Annotated[
+    Optional[bool],
+    typer.Option("--force-exclude/--no-force-exclude", help="Skip excluded files even when named (as pre-commit names them).", show_default=False),
+]
 
 
 def _compute(
@@ -77,6 +137,8 @@ def _compute(
     fix: bool,
     flags: frozenset[str] = frozenset(),
     no_cache: bool = False,
+    config_file: Optional[Path] = None,
+    force_exclude: Optional[bool] = None,
 ) -> RunResult:
     chosen = tuple(paths or [Path(".")])
     missing = missing_paths(chosen)
@@ -84,26 +146,119 @@ def _compute(
         raise fail(f"{missing[0]}: no such file or folder")
     try:
         options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags, use_cache=not no_cache)
-        return run(options, load_project(options))
+        options = dataclasses.replace(options, config_file=config_file, force_exclude=force_exclude)
+        started = time.perf_counter()
+        project = load_project(options)
+        loaded = time.perf_counter()
+        result = run(options, project)
+        # For the report formats and --verbose: the rules that really ran, and where the time went.
+        result.extra.update(rules=tuple(type(r) for r in project.rules), timings=(loaded - started, time.perf_counter() - loaded))
+        return result
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
+
+
+# --since, --baseline and --interactive: only new problems, and review (see baseline.py, interactive.py).
+SinceOption = Annotated[
+    Optional[str], typer.Option("--since", metavar="REV", help="Only findings on lines changed since this git revision.")
+]
+BaselineOption = Annotated[
+    Optional[Path], typer.Option("--baseline", metavar="FILE", help="Only findings not recorded in this baseline file.")
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class _NewOnly:
+    """What `--since` and `--baseline` compare against, read before the scan so that their errors come first."""
+
+    since: Optional[str] = None
+    changed: Optional[ChangedLines] = None
+    baseline: Optional[Path] = None
+    known: Optional[Baseline] = None
+
+
+def _read_new_only(paths: Optional[list[Path]], since: Optional[str], baseline: Optional[Path], write: bool = False) -> _NewOnly:
+    if write and (baseline is None or since is not None):
+        raise fail("--write-baseline records every finding in the --baseline FILE; it needs --baseline and no --since")
+    first = (paths or [Path(".")])[0]
+    try:
+        known = load_baseline(baseline) if baseline is not None and not write else None
+        changed = changed_lines(find_project_root(first), since) if since is not None and first.exists() else None
+    except (GitError, BaselineError) as exc:
+        raise fail(str(exc)) from None
+    return _NewOnly(since, changed, baseline, known)
+
+
+def _only_new(result: RunResult, new_only: _NewOnly, quiet: bool = False) -> RunResult:
+    """The findings (and fixes) that are new; says on stderr how many known ones were left out."""
+    if new_only.changed is None and new_only.known is None:
+        return result
+    narrowed = only_new(result, new_only.changed, new_only.known)
+    if narrowed.hidden and not quiet:
+        reasons = []
+        if new_only.changed is not None:
+            reasons.append(f"unchanged since {new_only.since}")
+        if new_only.known is not None:
+            reasons.append(f"in {new_only.baseline}")
+        why = " or ".join(reasons)
+        make_console(stderr=True).print(Text(f"{plural(narrowed.hidden, 'known finding')} not shown ({why})."))
+    return narrowed.result
+
+
+def _write_baseline(result: RunResult, baseline: Path) -> typer.Exit:
+    try:
+        save_baseline(baseline, Baseline.of(result.findings, on_disk_source(result.root, result)))
+    except BaselineError as exc:
+        return fail(str(exc))
+    make_console().print(Text(f"Recorded {plural(len(result.findings), 'finding')} in {baseline}."))
+    return typer.Exit(EXIT_CLEAN)
+
+
+def _review(result: RunResult) -> RunResult:
+    """Ask about each hunk; keep only the accepted ones (files that no longer parse are reported, not written)."""
+    console = make_console()
+    decided = review(result.changes, console, line_reader(console))
+    settled = settle(result, decided.finals)
+    return dataclasses.replace(settled, errors=(*settled.errors, *decided.errors))
 
 
 @app.command()
 def scan(
     paths: PathsArgument = None,
     rule: RuleOption = [],  # noqa: B006 - typer reads the default
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+    output_format: FormatOption = OutputFormat.text,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+    output_file: OutputFileOption = None,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Count findings per rule instead of listing them (text or json).")
+    ] = False,
+    show_fixes: ShowFixesOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    no_color: NoColorOption = False,
     no_cache: NoCacheOption = False,
+    config_file: ConfigOption = None,
+    force_exclude: ForceExcludeOption = None,
+    since: SinceOption = None,
+    baseline: BaselineOption = None,
+    write_baseline: Annotated[
+        bool, typer.Option("--write-baseline", help="Record every finding in the --baseline FILE (replacing it); exit 0.")
+    ] = False,
 ) -> None:
     """Report findings; change nothing."""
-    result = _compute(paths, rule, fix=False, no_cache=no_cache)
-    console = make_console()
-    if output_format is OutputFormat.json:
-        console.file.write(findings_as_json(result))
-    else:
-        print_report(console, result)
+    request = _report_request(output_format, output_file, quiet, verbose, show_fixes=show_fixes, statistics=statistics)
+    if statistics and output_format not in (OutputFormat.text, OutputFormat.json):
+        raise fail("--statistics works with --format text or json")
+    new_only = _read_new_only(paths, since, baseline, write_baseline)
+    result = _compute(paths, rule, fix=False, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude)
+    if write_baseline and baseline is not None:
+        raise _write_baseline(result, baseline)
+    result = _only_new(result, new_only, quiet)
+    _deliver(result, request, make_console())
+    if show_fixes:
+        show_fixes_of(request.human_console(), [f for f in result.findings if f.fixable], "`codefix apply` would fix")
+    if verbose:
+        print_verbose(result)
     raise typer.Exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
 
 
@@ -111,7 +266,7 @@ def scan(
 def apply(
     paths: PathsArgument = None,
     rule: RuleOption = [],  # noqa: B006
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; touch no source file.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "--diff", help="Print the diff; touch no source file.")] = False,
     patch: Annotated[Optional[Path], typer.Option("--patch", help="Where to save the reversible patch.")] = None,
     exit_non_zero_on_fix: Annotated[
         bool, typer.Option("--exit-non-zero-on-fix", help="Also exit 1 when a file was changed.")
@@ -126,12 +281,37 @@ def apply(
         bool, typer.Option("--dedupe", help="pytest-markers: remove duplicate entries of the marker list.")
     ] = False,
     no_cache: NoCacheOption = False,
+    output_format: FormatOption = OutputFormat.text,
+    output_file: OutputFileOption = None,
+    show_fixes: ShowFixesOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    no_color: NoColorOption = False,
+    config_file: ConfigOption = None,
+    force_exclude: ForceExcludeOption = None,
+    since: SinceOption = None,
+    baseline: BaselineOption = None,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", "-i", help="Show each hunk and ask: y apply, n skip, a all, q quit.")
+    ] = False,
 ) -> None:
     """Rewrite what is safely fixable, saving a patch that undoes it."""
     if not rule:
-        raise fail("apply needs at least one --rule ID (see `codefix rules`)")
+        raise fail("apply needs at least one --rule ID, or `--rule selected` for the configured rules (see `codefix rules`)")
+    request = _report_request(output_format, output_file, quiet, verbose, show_fixes=show_fixes)
+    if interactive:
+        try:
+            require_terminal()
+        except NotATerminal as exc:
+            raise fail(str(exc)) from None
+    new_only = _read_new_only(paths, since, baseline)
     flags = frozenset(name for name, on in (("describe", describe), ("fix-typos", fix_typos), ("dedupe", dedupe)) if on)
-    result = _compute(paths, rule, fix=True, flags=flags, no_cache=no_cache)
+    result = _compute(
+        paths, rule, fix=True, flags=flags, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude
+    )
+    result = _only_new(result, new_only, quiet)
+    if interactive:
+        result = _review(result)
     changes = result.changes
     errors = list(result.errors)
     title = ", ".join(rule) or "default rules"
@@ -139,8 +319,8 @@ def apply(
     interrupted = False
     not_tried = 0
     if dry_run:
-        print_diff(make_console(), render_diff(changes))
-        report_console = make_console(stderr=True)
+        print_diff(request.human_console(), render_diff(changes))
+        report_console = request.human_console(stderr=True)
         if changes and patch is not None:
             patch_path = patch
             try:
@@ -157,8 +337,8 @@ def apply(
         patch_path = outcome.patch_path
         interrupted = outcome.interrupted
         not_tried = len(outcome.not_tried)
-        report_console = make_console()
-    print_report(report_console, RunResult(**{**result.__dict__, "errors": tuple(errors), "changes": changes}))
+        report_console = request.human_console()
+    _deliver(RunResult(**{**result.__dict__, "errors": tuple(errors), "changes": changes}), request, report_console)
     fixed = len(result.fixed) if changes or dry_run else 0
     verb = "Would fix" if dry_run else "Fixed"
     line = f"{verb} {plural(fixed, 'finding')} in {plural(len(changes), 'file')}."
@@ -166,7 +346,13 @@ def apply(
         line += f" Patch saved to {patch_path}; no source file was changed."
     elif patch_path is not None:
         line += f" Patch: {patch_path} (undo with `codefix revert {patch_path}`)."
-    report_console.print(Text(line, style="bold"))
+    if not quiet:
+        report_console.print(Text(line, style="bold"))
+    if show_fixes:
+        written = {change.path for change in changes}
+        show_fixes_of(report_console, [f for f in result.fixed if f.path in written], verb)
+    if verbose:
+        print_verbose(result)
     if interrupted:
         left = f"{plural(not_tried, 'file')} left as they were; run apply again to finish"
         make_console(stderr=True).print(Text(f"codefix: interrupted; {left}"))
@@ -195,6 +381,23 @@ def revert_command(
     except PatchError as exc:
         raise fail(str(exc), EXIT_FINDINGS) from None
     make_console().print(Text(f"Reverted {plural(len(restored), 'file')} from {patch_file}."))
+
+
+@app.command(name="config")
+def show_config(
+    path: Annotated[Optional[Path], typer.Argument(help="A file or folder of the project (default: .).", show_default=False)] = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Print the effective configuration as TOML, noting where each value came from."""
+    start = path or Path(".")
+    if not start.exists():
+        raise fail(f"{start}: no such file or folder")
+    root = find_project_root(start)
+    try:
+        text = render_config(load_config(root, start, config_file), root)
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    make_console().file.write(text)
 
 
 @app.command(name="rules")

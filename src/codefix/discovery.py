@@ -5,7 +5,8 @@ Name resolution needs the whole project even when the user names one file
 the project root and its files, and the subset the user asked to report on.
 
 Folder walks skip what is not the project's own code: the folders in
-`EXCLUDED_DIRS`, and whatever the `.gitignore` files (and
+`EXCLUDED_DIRS` (or the configuration's `exclude`/`extend-exclude`
+patterns, see `Exclusion`), and whatever the `.gitignore` files (and
 `.git/info/exclude`) say git ignores. Ignore files are read from the top of
 the git work tree (or, outside git, the project root) down to each folder,
 with git's own precedence: a deeper file overrides a shallower one, the last
@@ -22,6 +23,7 @@ one file make one target.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,6 +91,73 @@ def is_excluded_dir(name: str) -> bool:
     return name in EXCLUDED_DIRS or name.endswith(".egg-info")
 
 
+#: `EXCLUDED_DIRS` as the gitignore-style patterns `exclude` replaces.
+DEFAULT_EXCLUDE = (*sorted(EXCLUDED_DIRS), "*.egg-info")
+
+_GLOB_CHARS = frozenset("*?[]/\\")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """What folder walks skip, from `exclude`/`extend-exclude`/`respect-gitignore`/`force-exclude`.
+
+    Patterns are gitignore-style and relative to `base` (the folder of the
+    configuration file, else the project root); a path outside `base` is
+    matched by its name alone. With `force`, files and folders named on the
+    command line are held to the patterns too, so that pre-commit, which
+    names every staged file, cannot bring an excluded file back.
+    """
+
+    base: Path
+    patterns: tuple[str, ...] = DEFAULT_EXCLUDE
+    respect_gitignore: bool = True
+    force: bool = False
+
+    @functools.cached_property
+    def spec(self) -> pathspec.GitIgnoreSpec:
+        return pathspec.GitIgnoreSpec.from_lines(self.patterns)
+
+    @functools.cached_property
+    def by_name(self) -> tuple[frozenset[str], tuple[str, ...]] | None:
+        """(names, suffixes) when every pattern is a plain name or `*.suffix`, as the defaults are.
+
+        Such patterns match a path exactly when one of its parts matches,
+        which a set lookup answers several times faster than the regexes.
+        """
+        names, suffixes = set(), []
+        for pattern in self.patterns:
+            plain = pattern.removeprefix("*.")
+            if not plain or _GLOB_CHARS.intersection(plain) or plain.startswith(("!", "#")) or plain != plain.strip():
+                return None
+            if pattern.startswith("*."):
+                suffixes.append("." + plain)
+            else:
+                names.add(plain)
+        return frozenset(names), tuple(suffixes)
+
+    @functools.cached_property
+    def base_prefix(self) -> str:
+        return os.path.join(os.path.abspath(self.base), "")
+
+    def excludes(self, path: Path, is_dir: bool) -> bool:
+        # Strings, not Path arithmetic: this runs for every file and folder a walk meets.
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self.base_prefix):
+            relative = absolute[len(self.base_prefix) :].replace(os.sep, "/")
+        else:  # outside the base (or the base itself): only patterns without a slash can match, by name
+            relative = "" if absolute == self.base_prefix.rstrip(os.sep) else path.name
+        if not relative:
+            return False
+        if self.by_name is not None:
+            names, suffixes = self.by_name
+            return any(part in names or part.endswith(suffixes) for part in relative.split("/"))
+        return bool(self.spec.check_file(relative + ("/" if is_dir else "")).include)
+
+    def excludes_named(self, path: Path) -> bool:
+        """Whether a path named on the command line is skipped (only with `force`)."""
+        return self.force and self.excludes(path, path.is_dir())
+
+
 @dataclass(frozen=True)
 class _IgnoreFile:
     """The patterns of one ignore file, and the folder they are relative to."""
@@ -144,14 +213,18 @@ def is_ignored(path: Path, is_dir: bool, ignores: Sequence[_IgnoreFile]) -> bool
     return False
 
 
-def iter_python_files(folder: Path, errors: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def iter_python_files(
+    folder: Path, errors: list[tuple[Path, str]] | None = None, exclusion: Exclusion | None = None
+) -> Iterator[Path]:
     """Every `.py` file under `folder`, skipping excluded and git-ignored paths, in a stable order.
 
     Folders that cannot be listed are skipped; with `errors`, each is added
-    there with its reason, for the caller to report.
+    there with its reason, for the caller to report. Without `exclusion`,
+    `EXCLUDED_DIRS` and the ignore files decide.
     """
     folder = _lexical_absolute(folder)
-    inherited = _inherited_ignores(folder)
+    exclusion = exclusion or Exclusion(folder)
+    inherited = _inherited_ignores(folder) if exclusion.respect_gitignore else []
     ignores_of: dict[Path, list[_IgnoreFile]] = {}
 
     def unlistable(exc: OSError) -> None:
@@ -161,19 +234,22 @@ def iter_python_files(folder: Path, errors: list[tuple[Path, str]] | None = None
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unlistable):
         here = Path(dirpath)
         ignores = ignores_of.pop(here, inherited)
-        own = _read_ignore_file(here, here / ".gitignore") if here != folder and ".gitignore" in filenames else None
+        reads_own = exclusion.respect_gitignore and here != folder and ".gitignore" in filenames
+        own = _read_ignore_file(here, here / ".gitignore") if reads_own else None
         if own is not None:
             ignores = [*ignores, own]
         kept = []
         for name in sorted(dirnames):
-            if is_excluded_dir(name) or is_ignored(here / name, True, ignores):
+            if exclusion.excludes(here / name, True) or is_ignored(here / name, True, ignores):
                 continue
             kept.append(name)
             ignores_of[here / name] = ignores
         dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
-            if name.endswith(".py") and not is_ignored(path, False, ignores) and (not path.is_symlink() or _resolvable(path)):
+            if not name.endswith(".py") or exclusion.excludes(path, False) or is_ignored(path, False, ignores):
+                continue
+            if not path.is_symlink() or _resolvable(path):
                 yield path
 
 
@@ -186,15 +262,21 @@ def _resolvable(path: Path) -> bool:
     return True
 
 
-def select_files(paths: Sequence[Path], errors: list[tuple[Path, str]] | None = None) -> list[Path]:
+def select_files(
+    paths: Sequence[Path], errors: list[tuple[Path, str]] | None = None, exclusion: Exclusion | None = None
+) -> list[Path]:
     """The Python files named by the user: files as given, folders walked; each real file once.
 
-    With `errors`, folders that could not be listed are added there (see `iter_python_files`).
+    With `errors`, folders that could not be listed are added there (see
+    `iter_python_files`). A named file or folder is taken even when excluded,
+    unless `exclusion.force` (see `Exclusion`).
     """
     seen: dict[Path, None] = {}
     for path in paths:
+        if exclusion is not None and exclusion.excludes_named(path):
+            continue
         if path.is_dir():
-            for file in iter_python_files(path, errors):
+            for file in iter_python_files(path, errors, exclusion):
                 seen.setdefault(_resolved(file), None)
         elif path.suffix == ".py" and _resolvable(path):
             seen.setdefault(_resolved(path), None)

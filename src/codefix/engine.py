@@ -19,9 +19,11 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
+from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import find_project_root, relative_name, select_files
 from codefix.index import ModuleInfo, ProjectIndex, build_index
-from codefix.reduction import reduced_source
+from codefix import pyast
+from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
 from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
@@ -40,6 +42,10 @@ class RunOptions:
     flags: frozenset[str] = frozenset()
     #: Read and update the index cache under `.codefix_cache/` (`--no-cache` turns it off).
     use_cache: bool = True
+    #: `--config FILE`: this file instead of the one found from the first path.
+    config_file: Path | None = None
+    #: `--force-exclude`/`--no-force-exclude`; None keeps the configuration's `force-exclude`.
+    force_exclude: bool | None = None
 
 
 @dataclass
@@ -60,12 +66,17 @@ def load_project(options: RunOptions) -> Project:
     """Root, configuration, rules and index; raises ConfigurationError on bad input."""
     paths = options.paths or (Path("."),)
     root = find_project_root(paths[0])
-    config = load_config(root)
-    rules = select_rules(config, options.rules, options.flags)
+    config = load_config(root, paths[0], options.config_file)
+    exclusion = config.exclusion(root, options.force_exclude)
+    rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
     unlistable: list[tuple[Path, str]] = []
-    targets = select_files(paths, unlistable)
+    targets = select_files(paths, unlistable, exclusion)
     index = build_index(
-        root, extra_files=[t for t in targets if not t.is_relative_to(root)], use_cache=options.use_cache
+        root,
+        extra_files=[t for t in targets if not t.is_relative_to(root)],
+        use_cache=options.use_cache,
+        exclusion=exclusion,
+        cache_dir=config.cache_dir(root),
     )
     resolver = Resolver(index)
     for rule in rules:
@@ -98,18 +109,21 @@ class FileAnalysis:
         self.path = path
         self.relative = relative_name(path, project.root)
 
-    def context(self, module: cst.Module) -> FileContext:
+    def context(self, module: cst.Module, original_lines: Sequence[int] | None = None) -> FileContext:
         return FileContext(
             path=self.relative,
             wrapper=MetadataWrapper(module, unsafe_skip_copy=True),
             module_info=self.project.index.module_at(self.relative),
             index=self.project.index,
             resolver=self.project.resolver,
+            original_lines=original_lines,
         )
 
-    def reports(self, module: cst.Module, text: str, rules: Sequence[Rule]) -> list[tuple[Rule, Report, Finding]]:
-        """Unsuppressed reports of `rules` on `module`, with their findings, in source order."""
-        context = self.context(module)
+    def reports(
+        self, module: cst.Module, text: str, rules: Sequence[Rule], original_lines: Sequence[int] | None = None
+    ) -> list[tuple[Rule, Report, Finding]]:
+        """Unsuppressed reports of `rules` on `module` (maybe a reduced copy of `text`), in source order."""
+        context = self.context(module, original_lines)
         suppressed = suppressions(text)
         results = []
         for rule in rules:
@@ -148,12 +162,12 @@ class FileAnalysis:
         ]
         if not active:
             return FileOutcome()
-        reduced = self.reduced_text(source.text, active, module_info) if REDUCE else None
+        reduced = self.reduced(source.text, active, module_info) if REDUCE else None
         try:
-            module = parse_text(reduced if reduced is not None else source.text)
+            module = parse_text(reduced.text if reduced is not None else source.text)
         except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
             return FileOutcome(error=FileError(self.relative, _syntax_error_message(exc)))
-        found = self.reports(module, source.text, active)
+        found = self.reports(module, source.text, active, reduced.original_lines if reduced else None)
         outcome = FileOutcome(findings=[f for _, _, f in found])
         if not fix or not any(report.fix for _, report, _ in found):
             return outcome
@@ -163,12 +177,10 @@ class FileAnalysis:
             found = self.reports(module, source.text, active)
         return self.fix(source, module, active, found, outcome)
 
-    def reduced_text(self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None) -> str | None:
-        """The text with the functions holding no candidate site blanked, or None to analyse it all."""
+    def reduced(self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None) -> Reduced | None:
+        """The copy of the text LibCST needs for the candidate sites, or None to analyse it all."""
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
+            tree = pyast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None  # LibCST's parse reports what is wrong
         sites: set[int] = set()
@@ -177,7 +189,7 @@ class FileAnalysis:
             if lines is None:
                 return None
             sites |= lines
-        return reduced_source(text, tree, sites)
+        return reduce_source(text, tree, sites)
 
     def fix(
         self,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codefix.discovery import iter_python_files, relative_name
+from codefix.discovery import Exclusion, iter_python_files, relative_name
 from codefix.sourcefile import SourceError, decode_source
 
 
@@ -477,7 +477,12 @@ def _run_jobs(jobs: list[tuple[Path, str, str]], workers: int) -> Iterator[tuple
 
 
 def build_index(
-    root: Path, extra_files: Iterable[Path] = (), use_cache: bool = True, workers: int | None = None
+    root: Path,
+    extra_files: Iterable[Path] = (),
+    use_cache: bool = True,
+    workers: int | None = None,
+    exclusion: Exclusion | None = None,
+    cache_dir: Path | None = None,
 ) -> ProjectIndex:
     """Index every Python file under `root` (and `extra_files` outside it).
 
@@ -488,12 +493,12 @@ def build_index(
     """
     from codefix.index_cache import IndexCache  # the cache module imports this one
 
-    files = list(iter_python_files(root))
+    files = list(iter_python_files(root, exclusion=exclusion))
     known = {file.resolve() for file in files}
     files.extend(file for file in extra_files if file.resolve() not in known)
     relatives = {file: Path(relative_name(file, root)) for file in files}
     package_dirs = {rel.parent for rel in relatives.values() if rel.name == "__init__.py"}
-    cache = IndexCache(root) if use_cache else None
+    cache = IndexCache(root, cache_dir) if use_cache else None
     index = ProjectIndex(root)
     names_of: dict[str, list[str]] = {}
     jobs: list[tuple[Path, str, str]] = []

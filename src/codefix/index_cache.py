@@ -68,8 +68,9 @@ def _decode(value: Any) -> Any:
 class IndexCache:
     """Entries by relative path; `save` writes only when something changed."""
 
-    def __init__(self, root: Path):
-        self.folder = root / CACHE_DIR
+    def __init__(self, root: Path, folder: Path | None = None):
+        #: `cache-dir` of the configuration (relative to the root), else `.codefix_cache`.
+        self.folder = root / (folder or CACHE_DIR)
         self.path = self.folder / f"index-{__version__}-{_SCHEMA}.json"
         self._entries: dict[str, list[Any]] = {}
         self._dirty = False
@@ -122,7 +123,7 @@ class IndexCache:
         if not self._dirty:
             return
         try:
-            self.folder.mkdir(exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# Written by codefix: its cache never belongs in a commit.\n*\n")

@@ -1,37 +1,58 @@
-"""A smaller copy of a source file for LibCST: only the code near candidate sites.
+"""A smaller copy of a source file for LibCST: only the code around candidate sites.
 
 LibCST's metadata (scopes, positions, parents) costs tens of microseconds a
-line, and the files that hold a candidate site are often the largest of a
-project. Rules look at a site, the function around it and the module's
-bindings, never at the body of an unrelated function. So before LibCST sees
-a file, the body of every function (and every class) that holds no candidate
-line becomes `pass` followed by blank lines.
+line, blank lines included, and the files that hold a candidate site are
+often the largest of a project. Rules look at a site, the functions around
+it and the module's bindings, never inside an unrelated function. So before
+LibCST sees a file:
+- a top-level `def` or `class` that holds no candidate line and whose name
+  nothing kept mentions is left out, decorators included;
+- any other function without a candidate line keeps its header, and its body
+  becomes one `pass`; so does a class, unless it holds a candidate line, in
+  which case its methods without one are left out or hollowed the same way.
 
-Every kept line keeps its number and its exact text, so findings found on the
-reduced copy carry the same positions as on the file itself. Reduction is only
-for finding; a fix is always computed on the whole file (see engine.py).
+Kept lines keep their exact text, so columns do not change; the copy comes
+with the original number of each of its lines, and `FileContext` hands rules
+positions in the file's own numbering (see `MappedPositions`). Reduction only
+serves finding; a fix is always computed on the whole file (engine.py).
 
-What must stay for the answers to be the same:
-- module-level statements (imports, assignments, `try` fallbacks): the module
-  scope and its bindings;
-- every `def` and `class` line, so their names stay bound;
-- whole any function holding a candidate line, so the site's enclosing
-  scopes are intact (in a class, only the methods holding one), and whole any
-  function or class with a `global` or `nonlocal` statement, since it may
-  rebind a name the site uses.
+What stays, because the answer at a site can depend on it:
+- module-level statements (imports, assignments, `try` fallbacks): the
+  module scope and its bindings;
+- whole, any function holding a candidate line (its nested scopes), and any
+  function or class with a `global` or `nonlocal` statement, which may
+  rebind a name a site uses;
+- the header of every function or class whose name kept code mentions.
 """
 
 from __future__ import annotations
 
 import ast
+import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from libcst.metadata import CodePosition, CodeRange
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-#: Reduce only when it leaves at most this share of the lines: small gains are
-#: not worth a second LibCST parse when a fix is needed.
+#: Reduce only when the copy keeps at most this share of the lines: a small
+#: gain is not worth the second LibCST parse a fix then needs.
 WORTHWHILE_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class Reduced:
+    text: str
+    #: The file's line number of each line of `text` (index 0 is line 1).
+    original_lines: tuple[int, ...]
+
+
+class _Fate(enum.Enum):
+    KEEP = "keep"
+    HOLLOW = "hollow"  # header kept, body one `pass`
+    DROP = "drop"
 
 
 def split_lines(text: str) -> list[str]:
@@ -39,46 +60,155 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def reduced_source(text: str, tree: ast.Module, site_lines: Iterable[int]) -> str | None:
-    """`text` with the bodies away from `site_lines` blanked; None when that saves little."""
+def reduce_source(text: str, tree: ast.Module, site_lines: Iterable[int]) -> Reduced | None:
+    """The copy of `text` LibCST needs for these sites; None when it would save little."""
     lines = split_lines(text)
     sites = sorted(set(site_lines))
-    blanked = 0
-    for first, last in _blankable_bodies(tree.body, sites, lines):
-        lines[first - 1] = _pass_line(lines[first - 1])
-        for number in range(first + 1, last + 1):
-            lines[number - 1] = _ending(lines[number - 1])
-        blanked += last - first
-    if blanked == 0 or len(lines) - blanked > WORTHWHILE_SHARE * len(lines):
+    plan = _Planner(sites, lines)
+    plan.module(tree.body)
+    if not plan.replaced:
         return None
-    return "".join(lines)
+    kept: list[str] = []
+    numbers: list[int] = []
+    replacement = plan.replacements()
+    skip_until = 0
+    for number, line in enumerate(lines, start=1):
+        if number <= skip_until:
+            continue
+        if number in replacement:
+            last, new_line = replacement[number]
+            skip_until = last
+            if new_line is not None:
+                kept.append(new_line)
+                numbers.append(number)
+            continue
+        kept.append(line)
+        numbers.append(number)
+    if len(kept) > WORTHWHILE_SHARE * len(lines):
+        return None
+    return Reduced("".join(kept), tuple(numbers))
 
 
-def _blankable_bodies(statements: list[ast.stmt], sites: list[int], lines: list[str]) -> Iterable[tuple[int, int]]:
-    """(first, last) line of each body to blank, outermost first, never overlapping."""
-    for statement in statements:
-        if isinstance(statement, _SCOPES):
+class _Planner:
+    """Decides the fate of every scope statement, outermost first."""
+
+    def __init__(self, sites: Sequence[int], lines: list[str]):
+        self.sites = sites
+        self.lines = lines
+        #: first line -> (last line, the line replacing them or None to drop them).
+        self.replaced: dict[int, tuple[int, str | None]] = {}
+
+    def replacements(self) -> dict[int, tuple[int, str | None]]:
+        return self.replaced
+
+    def module(self, statements: list[ast.stmt]) -> None:
+        scopes = [s for s in statements if isinstance(s, _SCOPES)]
+        fates = {id(s): self._fate_with_a_site(s) for s in scopes}
+        mentioned = _mentioned_names(statements, [s for s in scopes if fates[id(s)] is _Fate.KEEP])
+        for statement, following in zip(statements, self._followers(statements, len(self.lines) + 1)):
+            if not isinstance(statement, _SCOPES):
+                self._inner_blocks(statement)
+                continue
+            fate = fates[id(statement)]
+            if fate is _Fate.KEEP:
+                if isinstance(statement, ast.ClassDef) and not _rebinds_outer_names(statement):
+                    self._class_body(statement, following)
+            elif statement.name in mentioned:
+                self._hollow(statement, following)
+            else:
+                self._drop(statement, following)
+
+    @staticmethod
+    def _followers(statements: list[ast.stmt], after_last: int) -> list[int]:
+        """For each statement, the first line of the next one: the lines between are blank or comments."""
+        return [_first_line(statement) for statement in statements[1:]] + [after_last]
+
+    def _fate_with_a_site(self, node: ast.stmt) -> _Fate:
+        if _rebinds_outer_names(node) or _holds_a_site(node, self.sites):
+            return _Fate.KEEP
+        return _Fate.HOLLOW
+
+    def _class_body(self, node: ast.ClassDef, following: int) -> None:
+        """A class holding a site: its methods see nothing of its scope, so those without a site go."""
+        for statement, next_line in zip(node.body, self._followers(node.body, following)):
+            if not isinstance(statement, _SCOPES):
+                continue
             if _rebinds_outer_names(statement):
                 continue
-            holds_a_site = _holds_a_site(statement, sites)
-            span = None if holds_a_site else _body_span(statement, lines)
-            if span is not None:
-                yield span
+            if not _holds_a_site(statement, self.sites):
+                self._drop(statement, next_line)
             elif isinstance(statement, ast.ClassDef):
-                # Methods see nothing of their class's scope: those without a site can go.
-                yield from _blankable_bodies(statement.body, sites, lines)
-            continue
-        # Module-level compound statements (`if TYPE_CHECKING:`, `try:`) stay,
-        # but the functions inside them can still be blanked.
-        for field in ("body", "orelse", "finalbody"):
-            yield from _blankable_bodies(getattr(statement, field, None) or [], sites, lines)
-        for handler in getattr(statement, "handlers", None) or []:
-            yield from _blankable_bodies(handler.body, sites, lines)
-        for case in getattr(statement, "cases", None) or []:
-            yield from _blankable_bodies(case.body, sites, lines)
+                self._class_body(statement, next_line)
+
+    def _inner_blocks(self, statement: ast.stmt) -> None:
+        """Functions inside module-level `if`/`try` blocks: hollowed, never dropped (a block needs a body)."""
+        for block in _blocks(statement):
+            for inner in block:
+                if isinstance(inner, _SCOPES):
+                    if self._fate_with_a_site(inner) is _Fate.KEEP:
+                        continue
+                    self._hollow(inner)
+                else:
+                    self._inner_blocks(inner)
+
+    def _hollow(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, following: int | None = None) -> None:
+        """Keep the header, make the body one `pass`; with `following`, drop the blank lines up to it too."""
+        body = node.body
+        first = _first_line(body[0])
+        last = max(node.end_lineno or first, (following or 0) - 1)
+        # A body sharing the header's line cannot be replaced by whole lines.
+        if first <= node.lineno or self.lines[first - 1][: _first_column(body[0])].strip() or last <= first:
+            return
+        self.replaced[first] = (last, _pass_line(self.lines[first - 1]))
+
+    def _drop(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, following: int) -> None:
+        """Leave the statement out, and the blank and comment lines up to the next one."""
+        first = _first_line(node)
+        last = max(node.end_lineno or node.lineno, following - 1)
+        # Only whole lines: the statement must start its first line.
+        if self.lines[first - 1][: _first_column(node)].strip():
+            self._hollow(node)
+            return
+        self.replaced[first] = (last, None)
 
 
-def _holds_a_site(node: ast.stmt, sites: list[int]) -> bool:
+def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(statement, field, None)
+        if isinstance(block, list) and block:
+            yield block
+    for handler in getattr(statement, "handlers", None) or []:
+        yield handler.body
+    for case in getattr(statement, "cases", None) or []:
+        yield case.body
+
+
+def _mentioned_names(statements: list[ast.stmt], kept: list[ast.stmt]) -> set[str]:
+    """Every name and attribute that kept code spells: module-level code, kept scopes, all headers."""
+    names: set[str] = set()
+    roots: list[ast.AST] = [s for s in statements if not isinstance(s, _SCOPES)]
+    roots.extend(kept)
+    for scope in statements:
+        if isinstance(scope, _SCOPES):
+            roots.extend(scope.decorator_list)
+            if isinstance(scope, ast.ClassDef):
+                roots.extend([*scope.bases, *scope.keywords])
+            else:
+                roots.append(scope.args)
+                if scope.returns is not None:
+                    roots.append(scope.returns)
+    for root in roots:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                names.add(node.value)  # `__all__ = ["f"]`, `getattr(mod, "f")`
+    return names
+
+
+def _holds_a_site(node: ast.stmt, sites: Sequence[int]) -> bool:
     first = _first_line(node)
     last = node.end_lineno or node.lineno
     return any(first <= line <= last for line in sites)
@@ -86,19 +216,6 @@ def _holds_a_site(node: ast.stmt, sites: list[int]) -> bool:
 
 def _rebinds_outer_names(node: ast.stmt) -> bool:
     return any(isinstance(inner, (ast.Global, ast.Nonlocal)) for inner in ast.walk(node))
-
-
-def _body_span(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> tuple[int, int] | None:
-    """The body's lines when the body starts on a line of its own; None otherwise (`def f(): pass`)."""
-    body = node.body
-    first = _first_line(body[0])
-    # A docstring or statement sharing the header's line cannot be blanked by whole lines.
-    if first <= node.lineno or lines[first - 1][: _first_column(body[0])].strip():
-        return None
-    last = node.end_lineno or first
-    if last <= first:
-        return None
-    return first, last
 
 
 def _first_line(statement: ast.stmt) -> int:
@@ -109,8 +226,8 @@ def _first_line(statement: ast.stmt) -> int:
 
 def _first_column(statement: ast.stmt) -> int:
     decorators = getattr(statement, "decorator_list", None) or []
-    # `@` sits one column before the decorator expression.
-    return decorators[0].col_offset - 1 if decorators else statement.col_offset
+    # `@` sits one column before the decorator expression (`@ name` is rare; strip() copes).
+    return max(decorators[0].col_offset - 1, 0) if decorators else statement.col_offset
 
 
 def _pass_line(line: str) -> str:
@@ -124,3 +241,29 @@ def _ending(line: str) -> str:
     if line.endswith(("\n", "\r")):
         return line[-1]
     return ""
+
+
+class MappedPositions(Mapping):
+    """LibCST positions of a reduced copy, told in the original file's lines."""
+
+    def __init__(self, positions: Mapping, original_lines: Sequence[int]):
+        self._positions = positions
+        self._lines = original_lines
+
+    def __getitem__(self, node: object) -> CodeRange:
+        span = self._positions[node]
+        return CodeRange(
+            CodePosition(self._line(span.start.line), span.start.column),
+            CodePosition(self._line(span.end.line), span.end.column),
+        )
+
+    def _line(self, line: int) -> int:
+        if line - 1 < len(self._lines):
+            return self._lines[line - 1]
+        return self._lines[-1] + (line - len(self._lines)) if self._lines else line
+
+    def __iter__(self):
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextvars import ContextVar
 from itertools import groupby
 
 from rich.console import Console
@@ -18,8 +19,13 @@ from codefix.types import FileError, Finding, RunResult
 JSON_VERSION = 1
 
 
+#: Set for one command by `--no-color`; the NO_COLOR variable is honoured by rich itself.
+NO_COLOR: ContextVar[bool] = ContextVar("codefix_no_color", default=False)
+
+
 def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, soft_wrap=True, highlight=False, emoji=False)
+    no_color = True if NO_COLOR.get() else None  # None: rich decides, from NO_COLOR in the environment
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, emoji=False, no_color=no_color)
 
 
 def findings_as_json(result: RunResult) -> str:
@@ -83,10 +89,12 @@ def summary(result: RunResult) -> str:
     return text + "."
 
 
-def print_report(console: Console, result: RunResult) -> None:
+def print_report(console: Console, result: RunResult, quiet: bool = False) -> None:
+    """Findings, errors and the summary line (`--quiet`: without the summary)."""
     print_findings(console, result.findings)
     print_errors(console, result.errors)
-    console.print(Text(summary(result), style="bold"))
+    if not quiet:
+        console.print(Text(summary(result), style="bold"))
 
 
 _DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("diff ", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))

@@ -31,6 +31,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.position_provider import CodeRange
 
+from codefix import pyast
 from codefix.callees import qualify
 from codefix.index import (
     ClassInfo,
@@ -476,21 +477,15 @@ class _ShapeFilter:
 
     def may_report(self, text: str) -> bool:
         try:
-            tree = ast.parse(text)
+            tree = pyast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return True  # the engine reports what is wrong with the file
-        parents: dict[ast.AST, ast.AST] = {}
-        calls: list[tuple[ast.Call, set[ContextTarget]]] = []
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-            if isinstance(node, ast.Call):
-                word = _last_name(node.func)
-                if word in self.word_targets:
-                    calls.append((node, self.word_targets[word]))
+        gathered = pyast.facts(tree)
+        parents = gathered.parents
+        calls = [(call, self.word_targets[word]) for word in self.word_targets for call in gathered.calls.get(word, ())]
         if not calls:
             return False
-        external = _external_only_names(tree, self.is_project_module)
+        external = gathered.derived(("external", self.is_project_module), self._external_names)
         holders: dict[str, set[ContextTarget]] = defaultdict(set)
         for call, targets in calls:
             head = _head_name(call.func)
@@ -506,13 +501,14 @@ class _ShapeFilter:
                     name = _last_name(target)
                     if name:
                         holders[name] |= targets
-        if not holders:
-            return False
-        for node in parents:
-            name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-            if name in holders and self._misused(parents.get(node), node, holders[name], parents):
-                return True
+        for name, targets in holders.items():
+            for node in gathered.names.get(name, ()):
+                if self._misused(parents.get(node), node, targets, parents):
+                    return True
         return False
+
+    def _external_names(self, tree: ast.Module) -> set[str]:
+        return _external_only_names(tree, self.is_project_module)
 
     def site_lines(self, tree: ast.Module) -> set[int]:
         """Lines of every call of a target and of every use of a name or attribute one is bound to.
@@ -521,20 +517,15 @@ class _ShapeFilter:
         through the whole file (`self.client = Client()` in `__init__`, used
         in another method), so each use must stay where that analysis sees it.
         """
-        parents: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
+        gathered = pyast.facts(tree)
         lines: set[int] = set()
         holders: set[str] = set()
-        for node in parents:
-            if isinstance(node, ast.Call) and _last_name(node.func) in self.word_targets:
-                lines.add(node.lineno)
-                holders.update(_names_bound_to(node, parents))
-        if holders:
-            for node in parents:
-                if isinstance(node, (ast.Name, ast.Attribute)) and _last_name(node) in holders:
-                    lines.add(node.lineno)
+        for word in self.word_targets:
+            for call in gathered.calls.get(word, ()):
+                lines.add(call.lineno)
+                holders.update(_names_bound_to(call, gathered.parents))
+        for name in holders:
+            lines.update(node.lineno for node in gathered.names.get(name, ()))
         return lines
 
     @staticmethod

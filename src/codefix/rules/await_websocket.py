@@ -10,7 +10,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
+from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, callee_parts
 from codefix.rules._awaited_sync import (
     AwaitedSyncCallRule,
@@ -137,6 +137,10 @@ class AwaitWebsocket(AwaitedSyncCallRule):
         head, _, last = callee.rpartition(".")
         if not head and imported_inside_a_function(module, last):
             return True
+        if not head and any(
+            isinstance(symbol, ImportRef) and symbol.name in self.trigger_words for symbol in module.symbols.get(last, ())
+        ):
+            return True  # a target imported under another name, even from a module that lacks it
         return last in self.trigger_words and (not head or head in module.imported_names)
 
     def might_match(self, text: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from functools import cached_property
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
 from codefix.index import ModuleInfo, ProjectIndex
+from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import FileChange, FileError, Finding
 
@@ -75,8 +76,11 @@ class FileContext:
         module_info: ModuleInfo | None,
         index: ProjectIndex,
         resolver: Resolver,
+        original_lines: Sequence[int] | None = None,
     ):
         self.path = path
+        #: For a reduced copy of the file (reduction.py): each line's number in the file.
+        self.original_lines = original_lines
         self.wrapper = wrapper
         self.module = wrapper.module
         self.module_info = module_info
@@ -91,7 +95,11 @@ class FileContext:
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        return self.wrapper.resolve(PositionProvider)
+        """Positions in the file's own lines, also when LibCST reads a reduced copy."""
+        positions = self.wrapper.resolve(PositionProvider)
+        if self.original_lines is None:
+            return positions
+        return MappedPositions(positions, self.original_lines)
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
