@@ -286,7 +286,8 @@ def test_cache_dir_is_relative_to_the_project_root(project: Path):
     assert not (project / ".codefix_cache").exists()
     assert not (project / "pkg/var").exists()
     files = sorted(p.name for p in (project / "var/cache/codefix").iterdir())
-    assert files[0] == ".gitignore" and files[1].startswith("index-") and len(files) == 2
+    assert files[0] == ".gitignore" and files[1].startswith("index-") and files[2].startswith("results-")
+    assert len(files) == 3
 
 
 def test_an_absolute_cache_dir_is_used_as_it_is(project: Path, tmp_path: Path):

@@ -202,7 +202,10 @@ def test_verbose_tells_rules_files_and_time_on_stderr_and_leaves_stdout_alone(pr
     files_with_findings = len({f["path"] for f in json.loads(plain.stdout)["findings"]})
     assert files_with_findings == 2
     assert notes[1] == f"codefix: {files} files checked, {files_with_findings} files with findings, 0 files not checked"
-    assert re.fullmatch(r"codefix: project loaded and indexed in \d+\.\d\d s; files analysed in \d+\.\d\d s", notes[2])
+    assert re.fullmatch(r"codefix: checked in \d+\.\d\d s \(results remembered from an earlier scan: nothing changed since\)", notes[2])
+    fresh = invoke("scan", "--format", "json", "--rule", "await-sync", "--verbose", "--no-cache", project, cwd=project)
+    assert fresh.stdout == plain.stdout
+    assert re.fullmatch(r"codefix: checked in \d+\.\d\d s", fresh.stderr.splitlines()[2])
 
 
 def test_verbose_lists_the_default_rules_of_a_bare_scan(project: Path):

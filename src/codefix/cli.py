@@ -14,22 +14,46 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
 from codefix import __version__
-from codefix.baseline import Baseline, BaselineError, load_baseline, on_disk_source, only_new, save_baseline
+from codefix.baseline import (
+    Baseline,
+    BaselineError,
+    load_baseline,
+    on_disk_source,
+    only_new,
+    save_baseline,
+)
 from codefix.changed_lines import ChangedLines, GitError, changed_lines
 from codefix.config import load_config
 from codefix.config_render import render_config
 from codefix.discovery import find_project_root, missing_paths
-from codefix.engine import RunOptions, load_project, run
+from codefix.engine import RunOptions, execute
 from codefix.formats.delivery import ReportRequest, deliver, print_verbose
 from codefix.formats.delivery import show_fixes as show_fixes_of
-from codefix.interactive import NotATerminal, line_reader, require_terminal, review, settle
-from codefix.patch import PatchError, default_patch_path, make_patch, render_diff, revert, save_patch
-from codefix.reporting import NO_COLOR, findings_as_json, make_console, plural, print_diff, print_report
+from codefix.interactive import (
+    NotATerminal,
+    line_reader,
+    require_terminal,
+    review,
+    settle,
+)
+from codefix.patch import (
+    PatchError,
+    default_patch_path,
+    make_patch,
+    render_diff,
+    revert,
+    save_patch,
+)
+from codefix.reporting import (
+    NO_COLOR,
+    make_console,
+    plural,
+    print_diff,
+)
 from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError
 from codefix.types import RunResult
 from codefix.writer import PatchSaveError, write_changes
@@ -148,11 +172,9 @@ def _compute(
         options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags, use_cache=not no_cache)
         options = dataclasses.replace(options, config_file=config_file, force_exclude=force_exclude)
         started = time.perf_counter()
-        project = load_project(options)
-        loaded = time.perf_counter()
-        result = run(options, project)
-        # For the report formats and --verbose: the rules that really ran, and where the time went.
-        result.extra.update(rules=tuple(type(r) for r in project.rules), timings=(loaded - started, time.perf_counter() - loaded))
+        rules_run, result = execute(options)
+        # For the report formats and --verbose: the rules that really ran, and the time taken.
+        result.extra.update(rules=tuple(type(r) for r in rules_run), elapsed=time.perf_counter() - started)
         return result
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
@@ -419,6 +441,8 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id
     console = make_console()
     text = f"# {rule.id}\n\n{rule.summary}.\n\n{rule.documentation()}\n"
     if console.is_terminal:
+        from rich.markdown import Markdown  # ~50 ms of imports only `explain` needs
+
         console.print(Markdown(text))
     else:
         console.file.write(text)

@@ -52,8 +52,10 @@ class WithGovernedFiles(ProjectRule):
         self.rule.prepare(index, resolver)
 
     def check_project(self, context: ProjectContext) -> ProjectOutcome:
-        targets = list(dict.fromkeys([*context.targets, *self.extra]))
-        return self.rule.check_project(dataclasses.replace(context, targets=targets))
+        return self.rule.check_project(dataclasses.replace(context, targets=self.checked_files(context.targets)))
+
+    def checked_files(self, targets: Sequence[Path]) -> list[Path]:
+        return list(dict.fromkeys([*targets, *self.extra]))
 
 
 def widen_for_named_configs(rules: list[Rule], paths: Sequence[Path], root: Path, exclusion: Exclusion) -> list[Rule]:

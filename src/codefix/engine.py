@@ -10,6 +10,8 @@ the run goes on.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +22,12 @@ from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
-from codefix.discovery import find_project_root, relative_name, select_files
+from codefix.discovery import Exclusion, find_project_root, iter_python_files, relative_name, select_files
 from codefix.index import ModuleInfo, ProjectIndex, build_index
 from codefix import pyast
 from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
+from codefix.results_memo import Outcome, ResultsMemo, project_state
 from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
@@ -62,8 +65,27 @@ class Project:
     unlistable: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def load_project(options: RunOptions) -> Project:
-    """Root, configuration, rules and index; raises ConfigurationError on bad input."""
+@dataclass
+class ProjectPlan:
+    """What a run knows before it indexes anything: quick to make, and all a remembered scan needs."""
+
+    root: Path
+    config: Config
+    exclusion: Exclusion
+    rules: list[Rule]
+    targets: list[Path]
+    unlistable: list[tuple[Path, str]]
+    #: Every Python file of the project: the walk the index is built from.
+    files: list[Path]
+
+    @property
+    def outside_files(self) -> list[Path]:
+        """Targets outside the root (`codefix scan ../other.py`): indexed too."""
+        return [target for target in self.targets if not target.is_relative_to(self.root)]
+
+
+def plan_project(options: RunOptions) -> ProjectPlan:
+    """Root, configuration, rules, targets and the project's files; raises ConfigurationError on bad input."""
     paths = options.paths or (Path("."),)
     root = find_project_root(paths[0])
     config = load_config(root, paths[0], options.config_file)
@@ -71,17 +93,82 @@ def load_project(options: RunOptions) -> Project:
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
     unlistable: list[tuple[Path, str]] = []
     targets = select_files(paths, unlistable, exclusion)
+    files = list(iter_python_files(root, exclusion=exclusion))
+    return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
+
+
+def load_project(options: RunOptions, plan: ProjectPlan | None = None) -> Project:
+    """The plan, plus the project index and rules prepared on it."""
+    plan = plan or plan_project(options)
     index = build_index(
-        root,
-        extra_files=[t for t in targets if not t.is_relative_to(root)],
+        plan.root,
+        extra_files=plan.outside_files,
         use_cache=options.use_cache,
-        exclusion=exclusion,
-        cache_dir=config.cache_dir(root),
+        exclusion=plan.exclusion,
+        cache_dir=plan.config.cache_dir(plan.root),
+        files=plan.files,
     )
     resolver = Resolver(index)
-    for rule in rules:
+    for rule in plan.rules:
         rule.prepare(index, resolver)
-    return Project(root, config, rules, index, resolver, targets, unlistable)
+    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable)
+
+
+def execute(options: RunOptions) -> tuple[list[Rule], RunResult]:
+    """A whole run: for a scan with the cache on, what the results memo still holds is not redone."""
+    plan = plan_project(options)
+    memo = None
+    if options.use_cache and not options.fix:
+        files = [*plan.files, *plan.outside_files]
+        state = project_state(plan.root, files, _run_key(plan.rules, options), plan.config.source)
+        memo = ResultsMemo(plan.config.cache_dir(plan.root), state)
+        remembered = _remembered_scan(plan, memo)
+        if remembered is not None:
+            return plan.rules, remembered
+    project = load_project(options, plan)
+    result = run(options, project, memo)
+    if memo is not None:
+        memo.save()
+    return project.rules, result
+
+
+def _run_key(rules: Sequence[Rule], options: RunOptions) -> str:
+    """What about the run, besides the files, decides its findings."""
+    described = [(rule.id, type(rule).__qualname__, rule.settings, sorted(rule.flags)) for rule in rules]
+    return json.dumps([described, sorted(options.flags)], sort_keys=True, default=repr)
+
+
+def _project_rule_key(rule: ProjectRule, root: Path, targets: Sequence[Path]) -> str:
+    names = "\0".join(sorted(relative_name(target, root) for target in rule.checked_files(targets)))
+    return f"{rule.id}:{hashlib.sha256(names.encode()).hexdigest()}"
+
+
+def _remembered_scan(plan: ProjectPlan, memo: ResultsMemo) -> RunResult | None:
+    """The scan's result entirely from the memo, or None when any file or rule is missing from it."""
+    outcomes: list[Outcome] = []
+    if any(not isinstance(rule, ProjectRule) for rule in plan.rules):
+        for target in plan.targets:
+            outcome = memo.get(relative_name(target, plan.root))
+            if outcome is None:
+                return None
+            outcomes.append(outcome)
+    for rule in plan.rules:
+        if isinstance(rule, ProjectRule):
+            outcome = memo.get(_project_rule_key(rule, plan.root, plan.targets))
+            if outcome is None:
+                return None
+            outcomes.append(outcome)
+    findings = [finding for outcome in outcomes for finding in outcome.findings]
+    errors = [FileError(relative_name(folder, plan.root), reason) for folder, reason in plan.unlistable]
+    errors.extend(error for outcome in outcomes for error in outcome.errors)
+    result = RunResult(
+        root=plan.root,
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        errors=tuple(errors),
+        files_checked=len(plan.targets),
+    )
+    result.extra["remembered"] = True
+    return result
 
 
 @dataclass
@@ -306,8 +393,8 @@ def analyse_file(project: Project, path: Path, rules: Sequence[Rule], fix: bool)
         return FileOutcome(error=FileError(relative_name(path, project.root), message))
 
 
-def run(options: RunOptions, project: Project | None = None) -> RunResult:
-    """Scan (or compute fixes for) the files named by `options`."""
+def run(options: RunOptions, project: Project | None = None, memo: ResultsMemo | None = None) -> RunResult:
+    """Scan (or compute fixes for) the files named by `options`; a scan reuses and fills `memo`."""
     project = project or load_project(options)
     findings: list[Finding] = []
     fixed: list[Finding] = []
@@ -316,25 +403,41 @@ def run(options: RunOptions, project: Project | None = None) -> RunResult:
     file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
     for path in project.targets if file_rules else ():
         relative = relative_name(path, project.root)
+        remembered = memo.get(relative) if memo is not None else None
+        if remembered is not None:
+            findings.extend(remembered.findings)
+            errors.extend(remembered.errors)
+            continue
         index_error = project.index.errors.get(relative)
         if index_error is not None:
-            errors.append(FileError(relative, index_error))
-            continue
-        outcome = analyse_file(project, path, file_rules, options.fix)
+            outcome = FileOutcome(error=FileError(relative, index_error))
+        else:
+            outcome = analyse_file(project, path, file_rules, options.fix)
         findings.extend(outcome.findings)
         fixed.extend(outcome.fixed)
         if outcome.error:
             errors.append(outcome.error)
         if outcome.change:
             changes.append(outcome.change)
+        if memo is not None:
+            memo.put(relative, Outcome(outcome.findings, [outcome.error] if outcome.error else []))
     for rule in project.rules:
         if isinstance(rule, ProjectRule):
+            key = _project_rule_key(rule, project.root, project.targets)
+            remembered = memo.get(key) if memo is not None else None
+            if remembered is not None:
+                findings.extend(remembered.findings)
+                errors.extend(remembered.errors)
+                continue
             context = ProjectContext(project.root, project.targets, project.index, project.resolver, options.fix)
             result = rule.check_project(context)
-            findings.extend(unsuppressed(project.root, result.findings))
+            kept = unsuppressed(project.root, result.findings)
+            findings.extend(kept)
             fixed.extend(result.fixed)
             errors.extend(result.errors)
             changes = merge_changes(changes, result.changes, errors)
+            if memo is not None:
+                memo.put(key, Outcome(kept, list(result.errors)))
     return RunResult(
         root=project.root,
         findings=tuple(sorted(findings, key=Finding.sort_key)),

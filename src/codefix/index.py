@@ -483,17 +483,19 @@ def build_index(
     workers: int | None = None,
     exclusion: Exclusion | None = None,
     cache_dir: Path | None = None,
+    files: Iterable[Path] | None = None,
 ) -> ProjectIndex:
     """Index every Python file under `root` (and `extra_files` outside it).
 
     Unchanged files come from the cache; the others are parsed, in worker
     processes when there are many. Files that cannot be read or parsed are
     recorded in `errors` (the engine reports them when they are targets) and
-    left out: nothing can be imported from them anyway.
+    left out: nothing can be imported from them anyway. `files`, when given,
+    is the walk of `root` already made by the caller.
     """
     from codefix.index_cache import IndexCache  # the cache module imports this one
 
-    files = list(iter_python_files(root, exclusion=exclusion))
+    files = list(iter_python_files(root, exclusion=exclusion) if files is None else files)
     known = {file.resolve() for file in files}
     files.extend(file for file in extra_files if file.resolve() not in known)
     relatives = {file: Path(relative_name(file, root)) for file in files}

@@ -65,6 +65,14 @@ def _decode(value: Any) -> Any:
     return _CLASSES[kind](*(_decode(item) for item in items))
 
 
+def ensure_cache_folder(folder: Path) -> None:
+    """Create the cache folder, git-ignored by a `.gitignore` of its own; raises OSError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Written by codefix: its cache never belongs in a commit.\n*\n")
+
+
 class IndexCache:
     """Entries by relative path; `save` writes only when something changed."""
 
@@ -123,10 +131,7 @@ class IndexCache:
         if not self._dirty:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Written by codefix: its cache never belongs in a commit.\n*\n")
+            ensure_cache_folder(self.folder)
             for stale in self.folder.glob("index-*.json"):
                 if stale != self.path:
                     stale.unlink(missing_ok=True)

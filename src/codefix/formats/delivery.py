@@ -88,10 +88,12 @@ def verbose_notes(result: RunResult) -> list[str]:
     checked = f"{plural(result.files_checked, 'file')} checked"
     with_findings = len({f.path for f in result.findings})
     notes.append(f"{checked}, {plural(with_findings, 'file')} with findings, {plural(len(result.errors), 'file')} not checked")
-    timings = result.extra.get("timings")
-    if timings:
-        load, analyse = timings  # type: ignore[misc]
-        notes.append(f"project loaded and indexed in {load:.2f} s; files analysed in {analyse:.2f} s")
+    elapsed = result.extra.get("elapsed")
+    if elapsed is not None:
+        note = f"checked in {elapsed:.2f} s"
+        if result.extra.get("remembered"):
+            note += " (results remembered from an earlier scan: nothing changed since)"
+        notes.append(note)
     return notes
 
 

@@ -6,8 +6,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from codefix.callees import Verdict, classify
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex
@@ -199,6 +197,11 @@ class AwaitWebsocket(AwaitedSyncCallRule):
             source, imported = needed_import
 
             def module_fix(module: cst.Module) -> cst.Module:
+                # Imported here: libcst.codemod pulls in libcst.matchers, ~0.4 s
+                # that every run would pay for a fix few runs make.
+                from libcst.codemod import CodemodContext
+                from libcst.codemod.visitors import AddImportsVisitor
+
                 codemod_context = CodemodContext()
                 AddImportsVisitor.add_needed_import(codemod_context, source, imported)
                 return AddImportsVisitor(codemod_context).transform_module(module)

@@ -226,3 +226,7 @@ class ProjectRule(Rule):
 
     def check_project(self, context: ProjectContext) -> ProjectOutcome:
         raise NotImplementedError
+
+    def checked_files(self, targets: Sequence[Path]) -> list[Path]:
+        """The files `check_project` looks at for these targets: what its results depend on."""
+        return list(targets)

@@ -1,0 +1,149 @@
+"""Findings of earlier scans, reused while nothing they could depend on has changed.
+
+A finding in one file depends on the whole project (a function made async in
+another module, a marker registered in a config file), so results are kept
+under one *project state*: the stat signature (size, mtime) of every Python
+file of the project, of every file that configures pytest or codefix in
+their folders, and the version, rules, settings and flags of the run. While
+the state is unchanged, a warm `codefix scan` reads the findings of each file
+it was asked about from here and builds no index and parses nothing: the cost
+of a warm scan is a walk of the tree and a stat per file.
+
+Any change to any of those files starts a new state; the index cache then
+keeps the rebuild of what changed cheap. Only `scan` uses this (fixes are
+always computed afresh), and `--no-cache` bypasses it. JSON, for the reason
+index_cache.py gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from codefix import __version__
+from codefix.index_cache import ensure_cache_folder
+from codefix.sourcefile import write_atomically
+from codefix.types import FileError, Finding
+
+#: Files outside `*.py` whose content can change a finding: the pytest
+#: configuration and pins the marker rule reads, codefix's own configuration,
+#: and the ignore files that decide which files exist for a run.
+_WATCHED_NAMES = frozenset(
+    {
+        "pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg",
+        "codefix.toml", ".codefix.toml", ".gitignore",
+    }
+)
+_WATCHED_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt")
+_FILE_NAME = f"results-{__version__}.json"
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _watched_files(folders: Iterable[Path]) -> Iterable[Path]:
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name in _WATCHED_NAMES or any(fnmatch(name, pattern) for pattern in _WATCHED_PATTERNS):
+                yield Path(entry.path)
+            elif name == "requirements" and entry.is_dir():
+                yield from (Path(folder, name, child) for child in sorted(os.listdir(entry.path)))
+
+
+def project_state(root: Path, files: Sequence[Path], run_key: str, config_source: Path | None) -> str:
+    """A digest of everything a scan's findings can depend on (see the module docstring)."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{sys.version_info[:2]}\0{run_key}\0".encode())
+    folders = {root}
+    for file in files:
+        folders.update(parent for parent in file.parents if parent.is_relative_to(root))
+        digest.update(f"{file}\0{_signature(file)}\0".encode())
+    watched = sorted(set(_watched_files(sorted(folders))) | ({config_source} if config_source else set()))
+    for path in watched:
+        digest.update(f"{path}\0{_signature(path)}\0".encode())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What one file (or one project rule over one set of targets) gave."""
+
+    findings: list[Finding]
+    errors: list[FileError]
+
+    def encode(self) -> dict[str, Any]:
+        return {
+            "findings": [dataclasses.astuple(finding) for finding in self.findings],
+            "errors": [dataclasses.astuple(error) for error in self.errors],
+        }
+
+    @classmethod
+    def decode(cls, value: dict[str, Any]) -> Outcome:
+        return cls([Finding(*item) for item in value["findings"]], [FileError(*item) for item in value["errors"]])
+
+
+class ResultsMemo:
+    """Outcomes by key (a file's relative path, or a project rule's key) for one project state.
+
+    The file keeps the last few states, so that alternating runs (all rules,
+    then `--rule pytest-markers`, then all rules) do not evict each other.
+    """
+
+    KEPT_STATES = 4
+
+    def __init__(self, folder: Path, state: str):
+        self.path = folder / _FILE_NAME
+        self.state = state
+        self._states: dict[str, dict[str, Any]] = {}
+        self._dirty = False
+        try:
+            document = json.loads(self.path.read_bytes())
+            states = document["states"]
+            if isinstance(states, dict) and all(isinstance(entries, dict) for entries in states.values()):
+                self._states = states
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no memo, or an unreadable one: computed afresh and rewritten
+        self._entries: dict[str, Any] = self._states.pop(state, {})
+
+    def get(self, key: str) -> Outcome | None:
+        value = self._entries.get(key)
+        if value is None:
+            return None
+        try:
+            return Outcome.decode(value)
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    def put(self, key: str, outcome: Outcome) -> None:
+        self._entries[key] = outcome.encode()
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write if something was added; a cache that cannot be written is no error."""
+        if not self._dirty:
+            return
+        # The current state last: dicts keep insertion order, the oldest go first.
+        states = {**self._states, self.state: self._entries}
+        kept = dict(list(states.items())[-self.KEPT_STATES :])
+        try:
+            ensure_cache_folder(self.path.parent)
+            write_atomically(self.path, json.dumps({"states": kept}, separators=(",", ":")).encode())
+        except OSError:
+            pass

@@ -1,0 +1,138 @@
+"""The results memo (results_memo.py): a warm scan reuses findings only while nothing they depend on changed.
+
+The oracle is a scan with `--no-cache`: after every edit below, the
+remembered answer must equal the fresh one, and edits anywhere in the
+project (another module, a config file) must be seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from codefix import engine
+from codefix.engine import RunOptions, execute
+from conftest import copy_tree, invoke, write
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+PROJECT = {
+    "pyproject.toml": '[project]\nname = "x"\nversion = "0"\n\n[tool.pytest.ini_options]\nmarkers = ["slow: slow tests"]\n',
+    "app/__init__.py": "",
+    "app/ws.py": "def get_websocket_manager():\n    return object()\n",
+    "app/service.py": "from app.ws import get_websocket_manager\n\n\nasync def handler():\n    return await get_websocket_manager()\n",
+    "tests/test_a.py": "import pytest\n\n\n@pytest.mark.slow\ndef test_a():\n    pass\n",
+}
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list[int]:
+    """Counts the runs that had to index the project (a remembered scan does not)."""
+    counted: list[int] = []
+    original = engine.load_project
+
+    def counting(options, plan=None):
+        counted.append(1)
+        return original(options, plan)
+
+    monkeypatch.setattr(engine, "load_project", counting)
+    return counted
+
+
+def scan(root: Path, *paths: Path, use_cache: bool = True, rules: tuple[str, ...] = ()) -> tuple:
+    _, result = execute(RunOptions(paths=paths or (root,), rules=rules, use_cache=use_cache))
+    return result.findings, result.errors
+
+
+def touch(path: Path, text: str) -> None:
+    """Rewrite a file and move its mtime on, as an editor a second later would."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text)
+    os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+
+def test_a_second_scan_is_remembered_and_equal(tmp_path: Path, loads: list[int]):
+    root = write(tmp_path, PROJECT)
+    first = scan(root)
+    assert len(loads) == 1 and first[0]
+    assert scan(root) == first
+    assert len(loads) == 1
+    assert scan(root, use_cache=False) == first
+
+
+def test_an_edit_in_another_module_is_seen(tmp_path: Path, loads: list[int]):
+    root = write(tmp_path, PROJECT)
+    assert [f.rule for f in scan(root)[0]] == ["await-websocket"]
+    touch(root / "app/ws.py", "async def get_websocket_manager():\n    return object()\n")
+    assert scan(root)[0] == ()
+    assert len(loads) == 2
+    assert scan(root) == scan(root, use_cache=False)
+
+
+def test_a_config_edit_is_seen_by_the_marker_rule(tmp_path: Path):
+    root = write(tmp_path, PROJECT)
+    assert scan(root, rules=("pytest-markers",))[0] == ()
+    touch(root / "pyproject.toml", PROJECT["pyproject.toml"].replace('"slow: slow tests"', '"fast: quick"'))
+    after = scan(root, rules=("pytest-markers",))[0]
+    assert [(f.path, f.line) for f in after] == [("tests/test_a.py", 4)]
+    assert after == scan(root, rules=("pytest-markers",), use_cache=False)[0]
+
+
+def test_a_new_file_is_seen(tmp_path: Path):
+    root = write(tmp_path, PROJECT)
+    scan(root)
+    write(root, {"app/other.py": "from app.ws import get_websocket_manager\n\n\nasync def f():\n    await get_websocket_manager()\n"})
+    assert sorted(f.path for f in scan(root)[0]) == ["app/other.py", "app/service.py"]
+
+
+def test_rules_and_paths_do_not_borrow_each_others_results(tmp_path: Path, loads: list[int]):
+    root = write(tmp_path, PROJECT)
+    everything = scan(root)
+    only_markers = scan(root, rules=("pytest-markers",))
+    assert only_markers[0] == ()
+    assert len(loads) == 2  # another rule set is another state
+    one_file = scan(root, root / "app" / "service.py")
+    assert len(loads) == 3  # the file is remembered, but not the marker rule over this one file
+    assert one_file == scan(root, root / "app" / "service.py", use_cache=False)
+    assert scan(root, root / "app" / "service.py") == one_file
+    assert scan(root) == everything
+    assert scan(root, rules=("pytest-markers",)) == only_markers
+    assert len(loads) == 4  # only the --no-cache scan since
+
+
+def test_the_memo_keeps_a_few_states_not_all(tmp_path: Path):
+    root = write(tmp_path, PROJECT)
+    for number in range(8):
+        touch(root / "app/ws.py", f"def get_websocket_manager():\n    return {number}\n")
+        scan(root)
+    memo = next((root / ".codefix_cache").glob("results-*.json"))
+    assert len(json.loads(memo.read_text())["states"]) == engine.ResultsMemo.KEPT_STATES
+
+
+def test_a_damaged_memo_is_ignored_and_rewritten(tmp_path: Path):
+    root = write(tmp_path, PROJECT)
+    first = scan(root)
+    memo = next((root / ".codefix_cache").glob("results-*.json"))
+    memo.write_text('{"states": {"x": {"app/service.py": ')
+    assert scan(root) == first
+    (state,) = json.loads(memo.read_text())["states"]
+    memo.write_text(json.dumps({"states": {state: {"app/service.py": {"findings": [[1]], "errors": []}}}}))
+    assert scan(root) == first
+    memo.write_text(json.dumps({"states": [1, 2]}))
+    assert scan(root) == first
+
+
+@pytest.mark.parametrize(
+    "tree", ["await_websocket/before", "await_sync/before", "clickhouse_async/before", "pytest_markers/precedence"]
+)
+def test_fixture_trees_scan_the_same_cold_warm_and_without_cache(tree: str, tmp_path: Path):
+    root = copy_tree(FIXTURES / tree, tmp_path / "project")
+    fresh = invoke("scan", "--format", "json", "--no-cache", ".", cwd=root)
+    cold = invoke("scan", "--format", "json", ".", cwd=root)
+    warm = invoke("scan", "--format", "json", ".", cwd=root)
+    assert fresh.exit_code == cold.exit_code == warm.exit_code
+    assert fresh.stdout == cold.stdout == warm.stdout
+    assert json.loads(warm.stdout)["findings"] or json.loads(warm.stdout)["errors"]
