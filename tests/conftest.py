@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,26 @@ def project(tmp_path: Path) -> Path:
     root.mkdir()
     (root / "pyproject.toml").write_text('[project]\nname = "example"\nversion = "0"\n')
     return root
+
+
+def run_in_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Output of `python -m codefix ARGS` run with a pseudo-terminal as stdout and stderr."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update(TERM="xterm-256color", COLUMNS="200", **(env or {}))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codefix", *args], cwd=cwd, stdout=follower, stderr=follower, env=environment
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO once the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=300)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")

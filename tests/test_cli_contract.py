@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from codefix.rules import ALL_RULES, RULES_BY_ID
-from conftest import assert_parses, git, invoke, run_codefix, snapshot, write
+from conftest import assert_parses, git, invoke, run_codefix, run_in_terminal, snapshot, write
 
 
 FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
@@ -438,33 +437,10 @@ def test_bad_input_never_shows_a_traceback(project: Path):
     assert len(completed.stderr.strip().splitlines()) == 1 and "Traceback" not in completed.stderr
 
 
-def _run_in_terminal(args: list[str], cwd: Path) -> str:
-    """Output of `python -m codefix ARGS` run with a pseudo-terminal as stdout and stderr."""
-    environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
-    environment.update(TERM="xterm-256color", COLUMNS="200")
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "codefix", *args], cwd=cwd, stdout=follower, stderr=follower, env=environment
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO once the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    process.wait(timeout=300)
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
 @pytest.mark.slow
 def test_the_diff_is_coloured_on_a_terminal_and_plain_when_piped(project: Path):
     with_findings(project)
-    terminal = _run_in_terminal(["apply", "--rule", "await-websocket", "--dry-run", "."], project)
+    terminal = run_in_terminal(["apply", "--rule", "await-websocket", "--dry-run", "."], project)
     assert "\x1b[" in terminal
     assert "get_websocket_manager(ctx)" in terminal
     environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}

@@ -34,9 +34,9 @@ def loads(monkeypatch) -> list[int]:
     counted: list[int] = []
     original = engine.load_project
 
-    def counting(options, plan=None):
+    def counting(*args, **kwargs):
         counted.append(1)
-        return original(options, plan)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(engine, "load_project", counting)
     return counted
@@ -136,3 +136,23 @@ def test_fixture_trees_scan_the_same_cold_warm_and_without_cache(tree: str, tmp_
     assert fresh.exit_code == cold.exit_code == warm.exit_code
     assert fresh.stdout == cold.stdout == warm.stdout
     assert json.loads(warm.stdout)["findings"] or json.loads(warm.stdout)["errors"]
+
+
+def test_a_generated_monorepo_scans_the_same_with_any_number_of_jobs_and_with_or_without_cache(tmp_path: Path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from make_corpus import make_corpus
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "corpus"
+    make_corpus(root, 260, seed=5, largest=12)  # past the index's threshold for worker processes
+    reports = [
+        invoke("scan", "--format", "json", "--no-cache", "--jobs", "1", ".", cwd=root),
+        invoke("scan", "--format", "json", "--no-cache", "--jobs", "2", ".", cwd=root),
+        invoke("scan", "--format", "json", "--jobs", "2", ".", cwd=root),  # cold cache
+        invoke("scan", "--format", "json", "--jobs", "1", ".", cwd=root),  # warm: remembered
+    ]
+    assert len({report.stdout for report in reports}) == 1
+    assert json.loads(reports[0].stdout)["findings"]

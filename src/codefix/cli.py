@@ -31,6 +31,7 @@ from codefix.config import load_config
 from codefix.config_render import render_config
 from codefix.discovery import find_project_root, missing_paths
 from codefix.engine import RunOptions, execute
+from codefix.progress import progress_for
 from codefix.formats.delivery import ReportRequest, deliver, print_verbose
 from codefix.formats.delivery import show_fixes as show_fixes_of
 from codefix.interactive import (
@@ -104,7 +105,10 @@ PathsArgument = Annotated[Optional[list[Path]], typer.Argument(help="Files or fo
 RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run, or `selected` for those the configuration selects; repeatable (scan default: selected).")]
 
 
-NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the index cache.")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache (index and results).")]
+JobsOption = Annotated[
+    Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for indexing (default: one per CPU).")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary lines.")]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Also tell (on stderr) the rules run, files checked and time taken.")
@@ -163,6 +167,8 @@ def _compute(
     no_cache: bool = False,
     config_file: Optional[Path] = None,
     force_exclude: Optional[bool] = None,
+    jobs: Optional[int] = None,
+    quiet: bool = False,
 ) -> RunResult:
     chosen = tuple(paths or [Path(".")])
     missing = missing_paths(chosen)
@@ -170,9 +176,13 @@ def _compute(
         raise fail(f"{missing[0]}: no such file or folder")
     try:
         options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags, use_cache=not no_cache)
-        options = dataclasses.replace(options, config_file=config_file, force_exclude=force_exclude)
+        options = dataclasses.replace(options, config_file=config_file, force_exclude=force_exclude, jobs=jobs)
         started = time.perf_counter()
-        rules_run, result = execute(options)
+        progress = progress_for(make_console(stderr=True), quiet)
+        try:
+            rules_run, result = execute(options, progress)
+        finally:
+            progress.close()
         # For the report formats and --verbose: the rules that really ran, and the time taken.
         result.extra.update(rules=tuple(type(r) for r in rules_run), elapsed=time.perf_counter() - started)
         return result
@@ -259,6 +269,7 @@ def scan(
     verbose: VerboseOption = False,
     no_color: NoColorOption = False,
     no_cache: NoCacheOption = False,
+    jobs: JobsOption = None,
     config_file: ConfigOption = None,
     force_exclude: ForceExcludeOption = None,
     since: SinceOption = None,
@@ -272,7 +283,9 @@ def scan(
     if statistics and output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail("--statistics works with --format text or json")
     new_only = _read_new_only(paths, since, baseline, write_baseline)
-    result = _compute(paths, rule, fix=False, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude)
+    result = _compute(
+        paths, rule, fix=False, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude, jobs=jobs, quiet=quiet
+    )
     if write_baseline and baseline is not None:
         raise _write_baseline(result, baseline)
     result = _only_new(result, new_only, quiet)
@@ -303,6 +316,7 @@ def apply(
         bool, typer.Option("--dedupe", help="pytest-markers: remove duplicate entries of the marker list.")
     ] = False,
     no_cache: NoCacheOption = False,
+    jobs: JobsOption = None,
     output_format: FormatOption = OutputFormat.text,
     output_file: OutputFileOption = None,
     show_fixes: ShowFixesOption = False,
@@ -329,7 +343,8 @@ def apply(
     new_only = _read_new_only(paths, since, baseline)
     flags = frozenset(name for name, on in (("describe", describe), ("fix-typos", fix_typos), ("dedupe", dedupe)) if on)
     result = _compute(
-        paths, rule, fix=True, flags=flags, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude
+        paths, rule, fix=True, flags=flags, no_cache=no_cache, config_file=config_file, force_exclude=force_exclude,
+        jobs=jobs, quiet=quiet,
     )
     result = _only_new(result, new_only, quiet)
     if interactive:

@@ -25,6 +25,7 @@ from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import Exclusion, find_project_root, iter_python_files, relative_name, select_files
 from codefix.index import ModuleInfo, ProjectIndex, build_index
 from codefix import pyast
+from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
 from codefix.results_memo import Outcome, ResultsMemo, project_state
@@ -49,6 +50,8 @@ class RunOptions:
     config_file: Path | None = None
     #: `--force-exclude`/`--no-force-exclude`; None keeps the configuration's `force-exclude`.
     force_exclude: bool | None = None
+    #: Worker processes for indexing (`--jobs`); None: one per CPU.
+    jobs: int | None = None
 
 
 @dataclass
@@ -97,7 +100,7 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
 
 
-def load_project(options: RunOptions, plan: ProjectPlan | None = None) -> Project:
+def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress: Progress | None = None) -> Project:
     """The plan, plus the project index and rules prepared on it."""
     plan = plan or plan_project(options)
     index = build_index(
@@ -107,6 +110,8 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None) -> Projec
         exclusion=plan.exclusion,
         cache_dir=plan.config.cache_dir(plan.root),
         files=plan.files,
+        workers=options.jobs,
+        progress=progress,
     )
     resolver = Resolver(index)
     for rule in plan.rules:
@@ -114,8 +119,9 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None) -> Projec
     return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable)
 
 
-def execute(options: RunOptions) -> tuple[list[Rule], RunResult]:
+def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list[Rule], RunResult]:
     """A whole run: for a scan with the cache on, what the results memo still holds is not redone."""
+    progress = progress or NoProgress()
     plan = plan_project(options)
     memo = None
     if options.use_cache and not options.fix:
@@ -125,8 +131,8 @@ def execute(options: RunOptions) -> tuple[list[Rule], RunResult]:
         remembered = _remembered_scan(plan, memo)
         if remembered is not None:
             return plan.rules, remembered
-    project = load_project(options, plan)
-    result = run(options, project, memo)
+    project = load_project(options, plan, progress)
+    result = run(options, project, memo, progress)
     if memo is not None:
         memo.save()
     return project.rules, result
@@ -393,15 +399,20 @@ def analyse_file(project: Project, path: Path, rules: Sequence[Rule], fix: bool)
         return FileOutcome(error=FileError(relative_name(path, project.root), message))
 
 
-def run(options: RunOptions, project: Project | None = None, memo: ResultsMemo | None = None) -> RunResult:
+def run(
+    options: RunOptions, project: Project | None = None, memo: ResultsMemo | None = None, progress: Progress | None = None
+) -> RunResult:
     """Scan (or compute fixes for) the files named by `options`; a scan reuses and fills `memo`."""
     project = project or load_project(options)
+    progress = progress or NoProgress()
     findings: list[Finding] = []
     fixed: list[Finding] = []
     errors = [FileError(relative_name(folder, project.root), reason) for folder, reason in project.unlistable]
     changes: list[FileChange] = []
     file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
+    progress.phase("Checking", len(project.targets) if file_rules else 0)
     for path in project.targets if file_rules else ():
+        progress.advance()
         relative = relative_name(path, project.root)
         remembered = memo.get(relative) if memo is not None else None
         if remembered is not None:

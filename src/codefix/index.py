@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name
+from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
 
 
@@ -484,6 +485,7 @@ def build_index(
     exclusion: Exclusion | None = None,
     cache_dir: Path | None = None,
     files: Iterable[Path] | None = None,
+    progress: Progress | None = None,
 ) -> ProjectIndex:
     """Index every Python file under `root` (and `extra_files` outside it).
 
@@ -513,7 +515,10 @@ def build_index(
             jobs.append((file, relative, names[0]))
         else:
             _add_entry(index, relative, entry, names)
+    progress = progress or NoProgress()
+    progress.phase("Indexing", len(jobs))
     for relative, signature, digest, entry in _run_jobs(jobs, workers or os.cpu_count() or 1):
+        progress.advance()
         if cache is not None and digest:
             cache.store(relative, signature, digest, entry)
         _add_entry(index, relative, entry, names_of[relative])
