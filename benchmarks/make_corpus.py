@@ -36,7 +36,7 @@ def _function_block(rng: random.Random, index: int) -> str:
 
 def _module_size(rng: random.Random, largest: int) -> int:
     """Functions per module: most files are small, a few are several thousand lines."""
-    return min(int(rng.paretovariate(1.3) * 4), largest)
+    return min(int(rng.paretovariate(1.3) * 6), largest)
 
 
 def make_corpus(out: Path, files: int, seed: int, largest: int = 400) -> dict[str, list[list[object]]]:

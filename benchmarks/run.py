@@ -1,87 +1,136 @@
 """Benchmark codefix against ruff on the same synthetic tree, in the same run.
 
-    python benchmarks/run.py --files 2000 --repeat 3
+    python benchmarks/run.py --files 10000 --repeat 3 --scales 1,2,4
 
-Prints medians and ratios to `ruff check --no-cache --select ASYNC,PT
---exit-zero -q` for a cold scan (no cache), a warm scan (cache filled, nothing
-changed) and a one-file warm scan, plus codefix's peak memory, and checks that
-every planted bug of the await-websocket and clickhouse-async rules was found.
+For each size (`--files` times each scale) it builds the corpus of
+make_corpus.py and prints medians, and ratios to `ruff check --no-cache
+--select ASYNC,PT --exit-zero -q` on that tree, for:
+- a cold `codefix scan .` (no cache), every default rule, and each rule alone
+  (base size only);
+- a warm scan (cache filled, nothing changed);
+- `codefix scan one_file.py`, warm, and the same after an edit of that file
+  (what pre-commit runs on a one-file commit);
+- the peak memory of each codefix run (its own, via wait4).
+It then checks that every planted bug of every rule was found, so speed
+never comes from skipping work, that the warm result equals the cold one,
+and how cold time grows with size. Exit status 1 when a planted bug was
+missed or results differ.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_corpus import make_corpus  # noqa: E402
 
+CODEFIX = [sys.executable, "-m", "codefix"]
+DEFAULT_RULES = ("await-websocket", "await-sync", "clickhouse-async", "async-context", "pytest-markers")
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Seconds, peak resident KiB of that process alone, and its stdout."""
     start = time.perf_counter()
-    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - start, completed
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return elapsed, usage.ru_maxrss, out.read().decode()
 
 
-def median_time(command: list[str], cwd: Path, repeat: int, before=None) -> tuple[float, subprocess.CompletedProcess[str]]:
-    times = []
-    completed = None
+def median_of(command: list[str], cwd: Path, repeat: int, before: Callable[[], None] | None = None) -> tuple[float, int, str]:
+    runs = []
     for _ in range(repeat):
         if before:
             before()
-        elapsed, completed = timed(command, cwd)
-        times.append(elapsed)
-    assert completed is not None
-    return statistics.median(times), completed
+        runs.append(timed(command, cwd))
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+
+
+def measure(root: Path, repeat: int, jobs: int | None, per_rule: bool) -> dict[str, object]:
+    cache = root / ".codefix_cache"
+    forget = lambda: shutil.rmtree(cache, ignore_errors=True)  # noqa: E731
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    extra = ["--jobs", str(jobs)] if jobs else []
+    scan = [*CODEFIX, "scan", ".", "--format", "json", "--exit-zero", *extra]
+    rows: dict[str, tuple[float, int]] = {}
+    rows["ruff check (ASYNC,PT)"] = median_of([ruff, "check", "--no-cache", "--select", "ASYNC,PT", "--exit-zero", "-q", "."], root, repeat)[:2]
+    cold_time, cold_memory, cold_out = median_of(scan, root, repeat, before=forget)
+    rows["codefix scan, cold"] = (cold_time, cold_memory)
+    if per_rule:
+        for rule in DEFAULT_RULES:
+            rows[f"  cold, --rule {rule} (1 run)"] = median_of([*scan, "--rule", rule], root, 1, before=forget)[:2]
+    timed(scan, root)  # fill the cache for the default rules
+    warm_time, warm_memory, warm_out = median_of(scan, root, repeat)
+    rows["codefix scan, warm"] = (warm_time, warm_memory)
+    one_file = sorted(root.glob("svc_0001/mod_*.py"))[1]
+    single = [*CODEFIX, "scan", str(one_file.relative_to(root)), "--exit-zero", "-q", *extra]
+    timed(single, root)
+    rows["scan one file, warm"] = median_of(single, root, repeat)[:2]
+    original = one_file.read_text()
+
+    def edit() -> None:
+        one_file.write_text(original + f"\n\nEDITED_AT = {time.time_ns()}\n")
+
+    rows["scan one file, just edited"] = median_of(single, root, repeat, before=edit)[:2]
+    one_file.write_text(original)
+    return {"rows": rows, "cold": json.loads(cold_out), "warm": json.loads(warm_out)}
+
+
+def missed_bugs(planted: dict[str, list[list[object]]], findings: list[dict[str, object]]) -> dict[str, int]:
+    found = {(f["rule"], f["path"], f["line"]) for f in findings}
+    return {rule: sum((rule, path, line) not in found for path, line in sites) for rule, sites in planted.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--scales", default="1", help="Comma-separated multiples of --files, e.g. 1,2,4.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
-    codefix = [sys.executable, "-m", "codefix"]
-    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "corpus"
-        planted = make_corpus(root, args.files, args.seed)
-        lines = sum(path.read_bytes().count(b"\n") for path in root.rglob("*.py"))
-        cache = root / ".codefix_cache"
-        ruff_time, _ = median_time([ruff, "check", "--no-cache", "--select", "ASYNC,PT", "--exit-zero", "-q", "."], root, args.repeat)
-        cold, completed = median_time(
-            [*codefix, "scan", ".", "--format", "json", "--exit-zero"], root, args.repeat,
-            before=lambda: shutil.rmtree(cache, ignore_errors=True),
-        )
-        warm, warm_completed = median_time([*codefix, "scan", ".", "--format", "json", "--exit-zero"], root, args.repeat)
-        one_file = next(iter(sorted(root.glob("svc_0000/mod_*.py"))))
-        single, _ = median_time([*codefix, "scan", str(one_file.relative_to(root)), "--exit-zero"], root, args.repeat)
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        findings = json.loads(completed.stdout)["findings"]
-        assert json.loads(warm_completed.stdout) == json.loads(completed.stdout), "warm and cold results differ"
-        found = {(f["rule"], f["path"], f["line"]) for f in findings}
-        missed = {
-            rule: [site for site in sites if (rule, site[0], site[1]) not in found]
-            for rule, sites in planted.items()
-            if rule != "pytest-markers"
-        }
-    print(f"corpus: {args.files} files, {lines} lines; repeat {args.repeat}; median seconds")
-    print(f"{'run':<28}{'seconds':>10}{'x ruff':>10}")
-    for label, seconds in (("ruff check (ASYNC,PT)", ruff_time), ("codefix scan, cold", cold),
-                           ("codefix scan, warm", warm), ("codefix scan one file, warm", single)):
-        print(f"{label:<28}{seconds:>10.2f}{seconds / ruff_time:>10.1f}")
-    print(f"peak memory of a codefix run: {peak_kb / 1024:.0f} MiB")
-    for rule, sites in missed.items():
-        print(f"{rule}: planted {len(planted[rule])}, missed {len(sites)}")
-    return 1 if any(missed.values()) else 0
+    scales = [float(s) for s in args.scales.split(",")]
+    failed = False
+    colds: list[tuple[int, float]] = []
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median of {args.repeat} runs; seconds, x ruff, peak MiB")
+    for number, scale in enumerate(scales):
+        files = int(args.files * scale)
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder) / "corpus"
+            planted = make_corpus(root, files, args.seed)
+            lines = sum(path.read_bytes().count(b"\n") for path in root.rglob("*.py"))
+            result = measure(root, args.repeat if number == 0 else 1, args.jobs, per_rule=number == 0)
+        rows = result["rows"]
+        ruff_time = rows["ruff check (ASYNC,PT)"][0]
+        print(f"\ncorpus: {files} files, {lines} lines (seed {args.seed})")
+        print(f"{'run':<34}{'seconds':>10}{'x ruff':>9}{'MiB':>8}")
+        for label, (seconds, peak_kib) in rows.items():
+            print(f"{label:<34}{seconds:>10.2f}{seconds / ruff_time:>9.2f}{peak_kib / 1024:>8.0f}")
+        if result["cold"] != result["warm"]:
+            print("warm and cold results differ")
+            failed = True
+        for rule, count in missed_bugs(planted, result["cold"]["findings"]).items():
+            print(f"{rule}: planted {len(planted[rule])}, missed {count}")
+            failed |= count > 0
+        colds.append((files, rows["codefix scan, cold"][0]))
+    if len(colds) > 1:
+        base_files, base_time = colds[0]
+        for files, seconds in colds[1:]:
+            print(f"cold time at {files / base_files:.0f}x the files: {seconds / base_time:.2f}x")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
