@@ -11,8 +11,10 @@ about every function that the rules judge callees by.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import os
+import re
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
@@ -159,8 +161,8 @@ def module_names_for(relative: Path, package_dirs: set[Path]) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
-class _FunctionFacts(ast.NodeVisitor):
-    """Collects returns and yields of one function body, not of nested scopes."""
+class _FunctionFacts:
+    """Returns, yields, call assignments and imports of one function body, not of nested scopes."""
 
     def __init__(self, package: str = "") -> None:
         self.returned_calls: list[str] = []
@@ -177,42 +179,27 @@ class _FunctionFacts(ast.NodeVisitor):
             calls.extend(self.assigned_calls.get(name, ()))
         return calls
 
-    def visit_Assign(self, node: ast.Assign) -> None:
+    def on_assign(self, node: ast.Assign) -> None:
         callee = dotted_name(node.value.func) if isinstance(node.value, ast.Call) else None
         if callee:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     self.assigned_calls.setdefault(target.id, []).append(callee)
-        self.generic_visit(node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # nested scope: skip
-        return
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
-    visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_Return(self, node: ast.Return) -> None:
+    def on_return(self, node: ast.Return) -> None:
         if isinstance(node.value, ast.Call):
             name = dotted_name(node.value.func)
             if name:
                 self.returned_calls.append(name)
         elif isinstance(node.value, ast.Name):
             self.returned_names.append(node.value.id)
-        self.generic_visit(node)
 
-    def visit_Yield(self, node: ast.Yield) -> None:
-        self.is_generator = True
-        self.generic_visit(node)
-
-    visit_YieldFrom = visit_Yield  # type: ignore[assignment]
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            top = alias.name.partition(".")[0]
-            self.local_imports.append((alias.asname or top, ImportRef(alias.name if alias.asname else top, None)))
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+    def on_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.partition(".")[0]
+                self.local_imports.append((alias.asname or top, ImportRef(alias.name if alias.asname else top, None)))
+            return
         source = absolute_module(node.level, node.module, self.package)
         for alias in node.names:
             if alias.name != "*":
@@ -225,12 +212,8 @@ def _decorator_name(node: ast.expr) -> str:
 
 
 def _function_info(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, module: str, path: str, is_method: bool
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: str, path: str, is_method: bool, facts: _FunctionFacts
 ) -> FunctionInfo:
-    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-    facts = _FunctionFacts(package)
-    for statement in node.body:
-        facts.visit(statement)
     arguments = node.args
     parameters = {
         a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg) if a
@@ -360,27 +343,125 @@ def awaited_call_sites(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
         yield from _awaited_calls_at(node)
 
 
-def _collect_functions(tree: ast.Module, info: ModuleInfo) -> None:
-    class_bodies: set[int] = set()
-    awaited: set[str] = set()
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        awaited.update(callee for _, callee in _awaited_calls_at(node))
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
-        if isinstance(node, ast.ClassDef):
-            class_bodies.update(id(item) for item in node.body)
+#: Words without which a line holds no `await`, no `yield` and no call of an awaitable consumer.
+_SIGNAL_WORDS = re.compile(r"\b(?:await|yield|" + "|".join(sorted(_AWAITABLE_CONSUMERS)) + r")\b")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLOCKS = ("body", "orelse", "finalbody")
+
+
+def _signal_lines(text: str) -> set[int]:
+    """Lines (numbered as the tokenizer does) that spell a word of `_SIGNAL_WORDS`."""
+    matches = [match.start() for match in _SIGNAL_WORDS.finditer(text)]
+    if not matches:
+        return set()
+    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+    return {bisect.bisect_right(starts, offset) for offset in matches}
+
+
+class _ModuleWalk:
+    """Every function's facts, and the module's awaited callees and imported names, in one pass.
+
+    It visits statements only. The expressions of a statement can hold an
+    `await`, a `yield` or an `asyncio.run(...)` only if its lines spell one of
+    those words, so only such statements have their expressions walked: most
+    statements of most modules are never looked into. (A full `ast.walk`
+    visited every node twice and was most of a cold index build.)
+    """
+
+    def __init__(self, info: ModuleInfo, signals: set[int] | None):
+        self.info = info
+        self.package = info.package
+        #: None: no text to read words from; walk every expression.
+        self.signals = signals
+        self.awaited: set[str] = set()
+        self.imported: set[str] = set()
+
+    def block(self, body: list[ast.stmt], facts: _FunctionFacts | None, in_class: bool = False) -> None:
+        for statement in body:
+            self.statement(statement, facts, in_class)
+
+    def statement(self, node: ast.stmt, facts: _FunctionFacts | None, in_class: bool) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info.functions_by_line[node.lineno] = _function_info(
-                node, info.name, info.path, is_method=id(node) in class_bodies
+            self.expressions(node, None)  # decorators and defaults belong to the enclosing scope
+            own = _FunctionFacts(self.package)
+            self.block(node.body, own)
+            self.info.functions_by_line[node.lineno] = _function_info(
+                node, self.info.name, self.info.path, in_class, own
             )
-    info.awaited_callees = frozenset(awaited)
-    info.imported_names = frozenset(imported)
+            return
+        if isinstance(node, ast.ClassDef):
+            self.expressions(node, None)
+            self.block(node.body, None, in_class=True)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+            if facts is not None:
+                facts.on_import(node)
+            return
+        if facts is not None:
+            if isinstance(node, ast.Return):
+                facts.on_return(node)
+            elif isinstance(node, ast.Assign):
+                facts.on_assign(node)
+        self.expressions(node, facts)
+        for field in node._fields:  # in the order of the fields, as a visitor of every node goes
+            if field in _BLOCKS:
+                self.block(getattr(node, field), facts)
+            elif field == "handlers":
+                for handler in node.handlers:  # type: ignore[attr-defined]
+                    if handler.type is not None:
+                        self.walk_expression(handler.type, facts)
+                    self.block(handler.body, facts)
+            elif field == "cases":
+                for case in node.cases:  # type: ignore[attr-defined]
+                    if case.guard is not None:
+                        self.walk_expression(case.guard, facts)
+                    self.block(case.body, facts)
+
+    def expressions(self, node: ast.stmt, facts: _FunctionFacts | None) -> None:
+        """Walk the statement's own expressions (not its blocks), if its header's lines call for it."""
+        if self.signals is not None:
+            body = getattr(node, "body", None)
+            last = _first_line(body[0]) - 1 if body else (node.end_lineno or node.lineno)
+            first = _first_line(node)
+            if not any(line in self.signals for line in range(first, max(first, last) + 1)):
+                return
+        for field, value in ast.iter_fields(node):
+            if field in _BLOCKS or field in ("handlers", "cases"):
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, ast.AST):
+                    self.walk_expression(item, facts)
+
+    def walk_expression(self, root: ast.AST, facts: _FunctionFacts | None) -> None:
+        pending: list[tuple[ast.AST, bool]] = [(root, False)]
+        while pending:
+            node, in_lambda = pending.pop()
+            for _, callee in _awaited_calls_at(node):
+                self.awaited.add(callee)
+            if facts is not None and not in_lambda and isinstance(node, (ast.Yield, ast.YieldFrom)):
+                facts.is_generator = True
+            nested = in_lambda or isinstance(node, ast.Lambda)
+            pending.extend((child, nested) for child in ast.iter_child_nodes(node))
 
 
-def analyse_module(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleInfo:
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", None) or ()
+    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
+
+
+def _collect_functions(tree: ast.Module, info: ModuleInfo, text: str | None = None) -> None:
+    walk = _ModuleWalk(info, _signal_lines(text) if text is not None else None)
+    walk.block(tree.body, None)
+    info.functions_by_line = dict(sorted(info.functions_by_line.items()))
+    info.awaited_callees = frozenset(walk.awaited)
+    info.imported_names = frozenset(walk.imported)
+
+
+def analyse_module(tree: ast.Module, name: str, path: str, is_package: bool, text: str | None = None) -> ModuleInfo:
+    """The module's index entry; with `text` (the parsed source) expressions without a signal word are skipped."""
     info = ModuleInfo(name=name, path=path, is_package=is_package)
-    _collect_functions(tree, info)
+    _collect_functions(tree, info, text)
     for statement in _module_level_statements(tree.body):
         _record_statement(statement, info)
     info.symbols = dict(info.symbols)
@@ -449,7 +530,7 @@ def index_source(raw: bytes, path: Path, relative: str, name: str) -> ModuleInfo
     except (ValueError, RecursionError, MemoryError) as exc:
         return f"cannot parse: {type(exc).__name__}: {exc}"
     try:
-        return analyse_module(tree, name, relative, path.name == "__init__.py")
+        return analyse_module(tree, name, relative, path.name == "__init__.py", source.text)
     except RecursionError:
         return "too deeply nested to analyse"
 

@@ -1,0 +1,178 @@
+"""The index's statement-level walk gives exactly what a walk of every node gives.
+
+`analyse_module` looks into a statement's expressions only when its lines
+spell `await`, `yield` or an awaitable consumer (index.py, `_ModuleWalk`).
+The oracle below is the plain way: `ast.walk` over every node, and a
+`NodeVisitor` over each function body. Both must agree on every module
+entry, for the fixture trees, for odd shapes written here, and (slow) for
+the whole standard library.
+"""
+
+from __future__ import annotations
+
+import ast
+import sysconfig
+import warnings
+from pathlib import Path
+
+import pytest
+
+from codefix.index import (
+    _AWAITABLE_CONSUMERS,
+    ImportRef,
+    ModuleInfo,
+    _callee_key,
+    _function_info,
+    _FunctionFacts,
+    _last_name,
+    _module_level_statements,
+    _record_statement,
+    analyse_module,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class _ReferenceFacts(ast.NodeVisitor):
+    """Function facts by visiting every node of the body, nested scopes skipped."""
+
+    def __init__(self, facts: _FunctionFacts):
+        self.facts = facts
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.facts.on_assign(node)
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.AST) -> None:
+        return
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.facts.on_return(node)
+        self.generic_visit(node)
+
+    def visit_Yield(self, node: ast.AST) -> None:
+        self.facts.is_generator = True
+        self.generic_visit(node)
+
+    visit_YieldFrom = visit_Yield
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.facts.on_import(node)
+
+    visit_ImportFrom = visit_Import
+
+
+def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleInfo:
+    info = ModuleInfo(name=name, path=path, is_package=is_package)
+    class_bodies: set[int] = set()
+    awaited: set[str] = set()
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            key = _callee_key(node.value.func)
+            if key:
+                awaited.add(key)
+        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
+            awaited.update(key for arg in node.args if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+        if isinstance(node, ast.ClassDef):
+            class_bodies.update(id(item) for item in node.body)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts = _FunctionFacts(info.package)
+            visitor = _ReferenceFacts(facts)
+            for statement in node.body:
+                visitor.visit(statement)
+            info.functions_by_line[node.lineno] = _function_info(node, info.name, info.path, id(node) in class_bodies, facts)
+    info.awaited_callees = frozenset(awaited)
+    info.imported_names = frozenset(imported)
+    for statement in _module_level_statements(tree.body):
+        _record_statement(statement, info)
+    info.symbols = dict(info.symbols)
+    return info
+
+
+def assert_same_entry(text: str, name: str = "pkg.mod", path: str = "pkg/mod.py") -> ModuleInfo:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
+    fast = analyse_module(tree, name, path, path.endswith("__init__.py"), text)
+    assert fast == reference_module(tree, name, path, path.endswith("__init__.py"))
+    return fast
+
+
+ODD_SHAPES = {
+    "await split over lines": "async def f():\n    x = (\n        1 +\n        await g()\n    )\n",
+    "await in a decorator argument and a default": "async def f(a=await g()):\n    pass\n\n\n@deco(await h())\nasync def k():\n    pass\n",
+    "consumer behind a continuation": "import asyncio\n\n\ndef main():\n    asyncio.\\\n        run(serve())\n",
+    "yield in a lambda is not the function's": "def f():\n    return lambda: (yield)\n",
+    "yield in a nested function is not the outer's": "def outer():\n    def inner():\n        yield 1\n    return inner\n",
+    "yield in while header and elif": "def f(x):\n    while (yield x):\n        pass\n    if x:\n        pass\n    elif (yield 2):\n        pass\n",
+    "methods only directly in a class body": "class A:\n    def m(self):\n        pass\n    if True:\n        def n(self):\n            pass\n",
+    "match guards and except types": (
+        "async def f(x):\n    match x:\n        case 1 if await g():\n            pass\n"
+        "    try:\n        pass\n    except (await h()):\n        pass\n"
+    ),
+    "local imports and returned calls": (
+        "def f(a):\n    from .impl import connect as c\n    import os.path\n    client = c(a)\n    if a:\n        return client\n    return a\n"
+    ),
+    "form feed is not a line break": "def f():\n    x = 1\x0c\n    return (yield x)\n",
+    "crlf and lone cr": "async def f():\r\n    a = 1\r    return await g(a)\r\n",
+    "comprehension awaits": "async def f(xs):\n    return [await g(x) for x in xs if await h(x)]\n",
+    "with items and for targets": "async def f():\n    async with open_it() as c:\n        async for row in c.rows():\n            await c.execute(row)\n",
+    "class bases and keywords": "class A(make_base(), metaclass=await_meta()):\n    x = 1\n",
+    "signal word only in a string": "def f():\n    return 'await yield run'\n",
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_SHAPES))
+def test_odd_shapes_give_the_reference_entry(name: str):
+    assert_same_entry(ODD_SHAPES[name])
+
+
+def test_the_shapes_are_not_trivially_equal():
+    entry = assert_same_entry(ODD_SHAPES["await in a decorator argument and a default"])
+    assert entry.awaited_callees == {"g", "h"}
+    lambda_case = assert_same_entry(ODD_SHAPES["yield in while header and elif"])
+    assert lambda_case.functions_by_line[1].is_generator
+    assert not assert_same_entry(ODD_SHAPES["yield in a lambda is not the function's"]).functions_by_line[1].is_generator
+    imports = assert_same_entry(ODD_SHAPES["local imports and returned calls"]).functions_by_line[1]
+    assert ("c", ImportRef("pkg.impl", "connect")) in imports.local_imports and imports.returned_calls == ("c",)
+
+
+def _python_files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*.py") if path.is_file())
+
+
+def _compare_files(files: list[Path]) -> int:
+    compared = 0
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text)
+        except (UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        try:
+            assert_same_entry(text, path.stem, path.name)
+        except RecursionError:
+            continue
+        compared += 1
+    return compared
+
+
+def test_every_fixture_file_gives_the_reference_entry():
+    assert _compare_files(_python_files(FIXTURES)) > 100
+
+
+def test_asyncio_gives_the_reference_entry():
+    assert _compare_files(_python_files(Path(sysconfig.get_paths()["stdlib"]) / "asyncio")) > 20
+
+
+@pytest.mark.slow
+def test_the_standard_library_gives_the_reference_entry():
+    """Every third file (the reference walk is slow): some 600 modules of every style."""
+    assert _compare_files(_python_files(Path(sysconfig.get_paths()["stdlib"]))[::3]) > 500
