@@ -16,6 +16,17 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+#: The smallest await-websocket project: a sync factory, and a handler that awaits it.
+FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
+USE = (
+    "from pkg.ws import get_websocket_manager\n"
+    "\n"
+    "\n"
+    "async def handler(ctx):\n"
+    "    return await get_websocket_manager(ctx)\n"
+)
+USE_FIXED = USE.replace("await ", "")
+
 
 @dataclass
 class Completed:
@@ -111,6 +122,14 @@ def run_in_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = Non
         [sys.executable, "-m", "codefix", *args], cwd=cwd, stdout=follower, stderr=follower, env=environment
     )
     os.close(follower)
+    chunks = read_terminal(leader)
+    process.wait(timeout=300)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def read_terminal(leader: int) -> list[bytes]:
+    """Everything written to a pseudo-terminal until its child closes it."""
     chunks = []
     while True:
         try:
@@ -120,6 +139,4 @@ def run_in_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = Non
         if not chunk:
             break
         chunks.append(chunk)
-    process.wait(timeout=300)
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return chunks

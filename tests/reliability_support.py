@@ -12,17 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import write
+from conftest import FACTORY, write
 
-FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
-USE = (
-    "from pkg.ws import get_websocket_manager\n"
-    "\n"
-    "\n"
-    "async def handler(ctx):\n"
-    "    return await get_websocket_manager(ctx)\n"
-)
-USE_FIXED = USE.replace("await ", "")
 RULE = ("--rule", "await-websocket")
 
 

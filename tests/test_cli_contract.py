@@ -20,18 +20,9 @@ from pathlib import Path
 import pytest
 
 from codefix.rules import ALL_RULES, RULES_BY_ID
-from conftest import assert_parses, git, invoke, run_codefix, run_in_terminal, snapshot, write
+from conftest import FACTORY, USE, USE_FIXED, assert_parses, git, invoke, run_codefix, run_in_terminal, snapshot, write
 
 
-FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
-USE = (
-    "from pkg.ws import get_websocket_manager\n"
-    "\n"
-    "\n"
-    "async def handler(ctx):\n"
-    "    return await get_websocket_manager(ctx)\n"
-)
-USE_FIXED = USE.replace("await ", "")
 DELIBERATE = (
     "import pytest\n"
     "\n"

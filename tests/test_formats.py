@@ -26,16 +26,8 @@ from codefix.formats import FORMATS, render
 from codefix.formats.github import escape_data, escape_property
 from codefix.rules import RULES_BY_ID
 from codefix.types import FileError, Finding, RunResult
-from conftest import FIXTURES, invoke, snapshot, write
+from conftest import FACTORY, FIXTURES, USE, invoke, snapshot, write
 
-FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n"
-USE = (
-    "from pkg.ws import get_websocket_manager\n"
-    "\n"
-    "\n"
-    "async def handler(ctx):\n"
-    "    return await get_websocket_manager(ctx)\n"
-)
 UNBOUND = "async def other(ctx):\n    return await get_websocket_manager(ctx)\n"
 
 

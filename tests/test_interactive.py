@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import assert_parses, git, invoke, snapshot, write
+from conftest import assert_parses, git, invoke, read_terminal, snapshot, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -246,15 +246,7 @@ def test_a_real_terminal_is_asked_without_the_test_switch(project: Path) -> None
     )
     os.close(follower)
     os.write(leader, b"y\nn\ny\n")  # typed ahead: the terminal holds the lines until they are read
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO once the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    chunks = read_terminal(leader)
     assert process.wait(timeout=300) == 1  # the skipped await remains
     os.close(leader)
     output = b"".join(chunks).decode("utf-8", "replace")

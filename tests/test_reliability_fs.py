@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from conftest import git, invoke, snapshot, write
-from reliability_support import RULE, USE, USE_FIXED, patches, read_patch, run_process, with_factory
+from conftest import USE, USE_FIXED
+from reliability_support import RULE, patches, read_patch, run_process, with_factory
 
 IS_ROOT = os.geteuid() == 0
 

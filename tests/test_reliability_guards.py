@@ -20,7 +20,8 @@ import pytest
 import codefix.cli
 import codefix.writer
 from conftest import invoke, snapshot, write
-from reliability_support import RULE, USE, USE_FIXED, patches, read_patch, run_process, with_factory
+from conftest import USE, USE_FIXED
+from reliability_support import RULE, patches, read_patch, run_process, with_factory
 
 # --- concurrent edits -------------------------------------------------------------------
 
