@@ -579,8 +579,10 @@ def build_index(
     from codefix.index_cache import IndexCache  # the cache module imports this one
 
     files = list(iter_python_files(root, exclusion=exclusion) if files is None else files)
-    known = {file.resolve() for file in files}
-    files.extend(file for file in extra_files if file.resolve() not in known)
+    extra_files = list(extra_files)
+    if extra_files:
+        known = {file.resolve() for file in files}
+        files.extend(file for file in extra_files if file.resolve() not in known)
     relatives = {file: Path(relative_name(file, root)) for file in files}
     package_dirs = {rel.parent for rel in relatives.values() if rel.name == "__init__.py"}
     cache = IndexCache(root, cache_dir) if use_cache else None

@@ -23,6 +23,7 @@ from typing import Any
 
 from codefix import __version__
 from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, content_hash
+from codefix.index_codec import CODEC_VERSION, decode_module, encode_module
 from codefix.sourcefile import write_atomically
 
 _CLASSES = {cls.__name__: cls for cls in (ModuleInfo, FunctionInfo, ClassInfo, ImportRef, LocalAlias, OpaqueBinding)}
@@ -36,33 +37,12 @@ CACHE_DIR = ".codefix_cache"
 Entry = ModuleInfo | str
 
 
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"@": type(value).__name__, "v": [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
-    if isinstance(value, frozenset):
-        return {"@": "frozenset", "v": sorted(_encode(item) for item in value)}
-    if isinstance(value, tuple):
-        return {"@": "tuple", "v": [_encode(item) for item in value]}
-    if isinstance(value, list):
-        return [_encode(item) for item in value]
-    if isinstance(value, dict):
-        return {"@": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    return value
+def _encode(entry: Entry) -> Any:
+    return entry if isinstance(entry, str) else encode_module(entry)
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    kind, items = value["@"], value["v"]
-    if kind == "frozenset":
-        return frozenset(_decode(item) for item in items)
-    if kind == "tuple":
-        return tuple(_decode(item) for item in items)
-    if kind == "dict":
-        return {_decode(k): _decode(v) for k, v in items}
-    return _CLASSES[kind](*(_decode(item) for item in items))
+def _decode(value: Any) -> Entry:
+    return value if isinstance(value, str) else decode_module(value)
 
 
 def ensure_cache_folder(folder: Path) -> None:
@@ -79,7 +59,7 @@ class IndexCache:
     def __init__(self, root: Path, folder: Path | None = None):
         #: `cache-dir` of the configuration (relative to the root), else `.codefix_cache`.
         self.folder = root / (folder or CACHE_DIR)
-        self.path = self.folder / f"index-{__version__}-{_SCHEMA}.json"
+        self.path = self.folder / f"index-{__version__}-{_SCHEMA}-{CODEC_VERSION}.json"
         self._entries: dict[str, list[Any]] = {}
         self._dirty = False
         self.hits = 0
@@ -114,7 +94,7 @@ class IndexCache:
         self.hits += 1
         try:
             return _decode(encoded)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, IndexError):
             self.misses += 1
             return None
 

@@ -71,10 +71,15 @@ def project_state(root: Path, files: Sequence[Path], run_key: str, config_source
     """A digest of everything a scan's findings can depend on (see the module docstring)."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{sys.version_info[:2]}\0{run_key}\0".encode())
-    folders = {root}
+    parents = set()
     for file in files:
-        folders.update(parent for parent in file.parents if parent.is_relative_to(root))
+        parents.add(file.parent)
         digest.update(f"{file}\0{_signature(file)}\0".encode())
+    folders = {root}
+    for parent in parents:  # and their ancestors up to the root, each once
+        while parent not in folders and parent.is_relative_to(root):
+            folders.add(parent)
+            parent = parent.parent
     watched = sorted(set(_watched_files(sorted(folders))) | ({config_source} if config_source else set()))
     for path in watched:
         digest.update(f"{path}\0{_signature(path)}\0".encode())
