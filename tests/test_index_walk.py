@@ -28,6 +28,7 @@ from codefix.index import (
     _module_level_statements,
     _record_statement,
     analyse_module,
+    awaited_call_lines,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -176,3 +177,73 @@ def test_asyncio_gives_the_reference_entry():
 def test_the_standard_library_gives_the_reference_entry():
     """Every third file (the reference walk is slow): some 600 modules of every style."""
     assert _compare_files(_python_files(Path(sysconfig.get_paths()["stdlib"]))[::3]) > 500
+
+
+# --- awaited_call_lines: the text-only view of awaited calls that the reduction relies on ----------
+
+
+def _ast_sites(tree: ast.AST):
+    """The reference: every awaited call and every call handed to a consumer, with its callee key."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            key = _callee_key(node.value.func)
+            if key:
+                yield node, key
+        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
+            for arg in node.args:
+                if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)):
+                    yield node, key
+
+
+def assert_text_lines_cover_the_sites(text: str) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
+    by_line: dict[int, set[str | None]] = {}
+    for line, key in awaited_call_lines(text):
+        by_line.setdefault(line, set()).add(key)
+    sites = 0
+    for node, key in _ast_sites(tree):
+        sites += 1
+        covering = [
+            keys for line, keys in by_line.items() if node.lineno <= line <= (node.end_lineno or node.lineno)
+        ]
+        assert any(key in keys or None in keys for keys in covering), (node.lineno, key, text[:200])
+    return sites
+
+
+#: Each shape with the number of sites the reference finds in it.
+AWAIT_SHAPES = {
+    "plain": "async def f():\n    await a.b.c(1)\n    await g()\n",
+    "spaces and line breaks": "async def f():\n    await a . b(1)\n    await (\n        g()\n    )\n    await g (2)\n    await a.\\\n        b()\n",
+    "comment after await": "async def f():\n    await (  # why\n        g())\n",
+    "consumer split over lines": "import asyncio\n\n\ndef main():\n    asyncio.gather(\n        f(),\n        g(),\n    )\n    asyncio\\\n        .run(h())\n",
+    "call on a call": "async def f():\n    await a.b(1).c()\n    await a[0]()\n",
+    "unicode names": "async def f():\n    await größe.méthode()\n",
+    "await-like names are not awaits": "async def f(await_x):\n    my_await = 1\n    return await g(await_x)\n",
+}
+
+
+SITES = {"plain": 2, "spaces and line breaks": 4, "comment after await": 1, "consumer split over lines": 3,
+         "call on a call": 0, "unicode names": 1, "await-like names are not awaits": 1}
+
+
+@pytest.mark.parametrize("name", list(AWAIT_SHAPES))
+def test_text_lines_cover_every_awaited_call(name: str):
+    assert assert_text_lines_cover_the_sites(AWAIT_SHAPES[name]) == SITES[name]
+
+
+def test_text_lines_give_the_callee_key_when_the_text_shows_it_plainly():
+    assert dict(awaited_call_lines(AWAIT_SHAPES["plain"])) == {2: "a.c", 3: "g"}
+    assert list(awaited_call_lines("x = 'my_await'\nawait_y = 2\n")) == []
+
+
+def test_text_lines_cover_every_awaited_call_of_the_fixtures_and_asyncio():
+    sites = 0
+    for path in [*_python_files(FIXTURES), *_python_files(Path(sysconfig.get_paths()["stdlib"]) / "asyncio")]:
+        try:
+            text = path.read_text(encoding="utf-8")
+            sites += assert_text_lines_cover_the_sites(text)
+        except (UnicodeDecodeError, SyntaxError):
+            continue
+    assert sites > 300

@@ -278,7 +278,7 @@ class FileAnalysis:
             return None  # LibCST's parse reports what is wrong
         sites: set[int] = set()
         for rule in active:
-            lines = rule.site_lines(tree, module_info, self.project.index)
+            lines = rule.site_lines(tree, module_info, self.project.index, text)
             if lines is None:
                 return None
             sites |= lines

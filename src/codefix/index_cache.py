@@ -2,11 +2,12 @@
 
 One JSON file under `<root>/.codefix_cache/` (git-ignored by a `.gitignore`
 written inside it) maps each file's relative path to its stat signature, the
-SHA-256 of its bytes and its indexed `ModuleInfo` (or the error it gave).
+SHA-256 of its bytes and its indexed `ModuleInfo` in the compact layout of
+index_codec.py (or the error it gave).
 A file is reused when its size and mtime are unchanged, or, failing that,
 when its content hash is (a checkout that touches files without changing
-them). The file name carries codefix's version and a fingerprint of the index
-schema, so an upgrade never reads an old layout.
+them). The file name carries codefix's version, a fingerprint of the index schema
+and the codec's version, so an upgrade never reads an old layout.
 
 JSON, not pickle: the cache lives inside a repository that someone else may
 have written, and loading it must never run code.

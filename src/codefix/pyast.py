@@ -1,10 +1,12 @@
-"""One `ast` parse, and one walk, per file, shared by every rule's prefilter and the engine.
+"""One `ast` parse per file, shared by every rule's prefilter and the engine, and walks of only what matters.
 
 Several rules look at a candidate file with `ast` before LibCST sees it
 (clickhouse-async and async-context each ask "can this file report?" and
 "which lines can?"), and the engine parses it again to reduce it. On a
 5,000-line file each parse costs ~50 ms and each full walk with parents
-~150 ms: done once they stop being the largest cost of a cold scan.
+~150 ms. So the parse is done once, and a question about some names walks
+only the top-level statements whose lines spell one of them
+(`lines_spelling`, `statements_on`, `TreeFacts(tree, roots)`).
 
 Only the last file is remembered (files are analysed one at a time), keyed
 by the identity of its text, so nothing grows with the project.
@@ -13,14 +15,14 @@ by the identity of its text, so nothing grows with the project.
 from __future__ import annotations
 
 import ast
+import bisect
+import re
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
 
 _last_text: str | None = None
 _last_tree: ast.Module | None = None
-_last_facts: tuple[ast.Module, TreeFacts] | None = None
 
 
 def parse(text: str) -> ast.Module:
@@ -36,17 +38,21 @@ def parse(text: str) -> ast.Module:
 
 
 class TreeFacts:
-    """What the prefilters ask of a tree, gathered in one walk: parents, calls and names by their last name."""
+    """What the prefilters ask of a tree, gathered in one walk: parents, calls and names by their last name.
 
-    def __init__(self, tree: ast.Module):
+    With `roots`, only those statements are walked (see `statements_on`):
+    parents, calls and names then stop at them.
+    """
+
+    def __init__(self, tree: ast.Module, roots: Iterable[ast.AST] | None = None):
         self.tree = tree
         self.parents: dict[ast.AST, ast.AST] = {}
         #: Calls by the last name of their callee (`f` of `a.b.f()`).
         self.calls: dict[str, list[ast.Call]] = defaultdict(list)
         #: `Name` and `Attribute` nodes by their last name.
         self.names: dict[str, list[ast.AST]] = defaultdict(list)
-        self._derived: dict[Any, Any] = {}
-        for node in ast.walk(tree):
+        nodes = ast.walk(tree) if roots is None else (node for root in roots for node in ast.walk(root))
+        for node in nodes:
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
             if isinstance(node, ast.Name):
@@ -59,17 +65,45 @@ class TreeFacts:
                 if word is not None:
                     self.calls[word].append(node)
 
-    def derived(self, key: Any, compute: Callable[[ast.Module], Any]) -> Any:
-        """`compute(tree)`, once per key (a rule's whole-file fact, such as its external names)."""
-        if key not in self._derived:
-            self._derived[key] = compute(self.tree)
-        return self._derived[key]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_last_starts: tuple[str, list[int]] | None = None
 
 
-def facts(tree: ast.Module) -> TreeFacts:
-    global _last_facts
-    if _last_facts is not None and _last_facts[0] is tree:
-        return _last_facts[1]
-    gathered = TreeFacts(tree)
-    _last_facts = (tree, gathered)
-    return gathered
+def _line_starts(text: str) -> list[int]:
+    global _last_starts
+    if _last_starts is None or _last_starts[0] is not text:
+        _last_starts = (text, [0, *(match.end() for match in _LINE_BREAK.finditer(text))])
+    return _last_starts[1]
+
+
+def lines_spelling(text: str, words: Iterable[str]) -> set[int]:
+    """Lines (numbered as the tokenizer does) where one of `words` stands as a whole word.
+
+    Every node that names one of them lies on such a line, so the statements
+    holding these lines are all a question about those names needs to walk.
+    Comments and strings add lines, never remove any.
+    """
+    alternatives = sorted({re.escape(word) for word in words}, key=len, reverse=True)
+    if not alternatives:
+        return set()
+    starts = _line_starts(text)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    return {bisect.bisect_right(starts, match.start()) for match in pattern.finditer(text)}
+
+
+def statements_on(tree: ast.Module, lines: Iterable[int]) -> list[ast.stmt]:
+    """The top-level statements whose lines (decorators included) hold one of `lines`, in order."""
+    body = tree.body
+    firsts = [_first_line(statement) for statement in body]
+    chosen: dict[int, ast.stmt] = {}
+    for line in lines:
+        at = bisect.bisect_right(firsts, line) - 1
+        if at >= 0 and line <= (body[at].end_lineno or body[at].lineno):
+            chosen[at] = body[at]
+    return [chosen[at] for at in sorted(chosen)]
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", None) or ()
+    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])

@@ -397,8 +397,10 @@ class AsyncContextRule(Rule):
             return False
         return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
 
-    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
-        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).site_lines(tree)
+    def site_lines(
+        self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
+    ) -> set[int] | None:
+        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).site_lines(tree, text)
 
     # Judging a call site.
 
@@ -476,16 +478,25 @@ class _ShapeFilter:
         self.is_project_module = is_project_module
 
     def may_report(self, text: str) -> bool:
+        """Whether a call of a target in `text` can be reported (see the class docstring).
+
+        Only the top-level statements that spell a target, a callee's head
+        or a holder are walked (`pyast.lines_spelling`): every node the
+        answer depends on names one of them, so it is the answer a walk of
+        the whole tree gives, for a fraction of the cost on large modules.
+        """
         try:
             tree = pyast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return True  # the engine reports what is wrong with the file
-        gathered = pyast.facts(tree)
+        gathered = self._facts_on(tree, text, self.word_targets)
         parents = gathered.parents
         calls = [(call, self.word_targets[word]) for word in self.word_targets for call in gathered.calls.get(word, ())]
         if not calls:
             return False
-        external = gathered.derived(("external", self.is_project_module), self._external_names)
+        heads = {head for call, _ in calls if (head := _head_name(call.func)) is not None}
+        binding_lines = pyast.lines_spelling(text, heads) | _star_import_lines(text)
+        external = _external_only_names(pyast.statements_on(tree, binding_lines), self.is_project_module)
         holders: dict[str, set[ContextTarget]] = defaultdict(set)
         for call, targets in calls:
             head = _head_name(call.func)
@@ -501,32 +512,36 @@ class _ShapeFilter:
                     name = _last_name(target)
                     if name:
                         holders[name] |= targets
+        if not holders:
+            return False
+        uses = self._facts_on(tree, text, holders)
         for name, targets in holders.items():
-            for node in gathered.names.get(name, ()):
-                if self._misused(parents.get(node), node, targets, parents):
+            for node in uses.names.get(name, ()):
+                if self._misused(uses.parents.get(node), node, targets, uses.parents):
                     return True
         return False
 
-    def _external_names(self, tree: ast.Module) -> set[str]:
-        return _external_only_names(tree, self.is_project_module)
+    @staticmethod
+    def _facts_on(tree: ast.Module, text: str, words: Iterable[str]) -> pyast.TreeFacts:
+        """Facts of the top-level statements that spell one of `words`."""
+        return pyast.TreeFacts(tree, pyast.statements_on(tree, pyast.lines_spelling(text, words)))
 
-    def site_lines(self, tree: ast.Module) -> set[int]:
+    def site_lines(self, tree: ast.Module, text: str) -> set[int]:
         """Lines of every call of a target and of every use of a name or attribute one is bound to.
 
         Wider than `may_report`: the LibCST analysis follows a bound object
         through the whole file (`self.client = Client()` in `__init__`, used
         in another method), so each use must stay where that analysis sees it.
+        The uses are found in the text: any line spelling a holder's name.
         """
-        gathered = pyast.facts(tree)
+        gathered = self._facts_on(tree, text, self.word_targets)
         lines: set[int] = set()
         holders: set[str] = set()
         for word in self.word_targets:
             for call in gathered.calls.get(word, ()):
                 lines.add(call.lineno)
                 holders.update(_names_bound_to(call, gathered.parents))
-        for name in holders:
-            lines.update(node.lineno for node in gathered.names.get(name, ()))
-        return lines
+        return lines | pyast.lines_spelling(text, holders)
 
     @staticmethod
     def _misused(parent: ast.AST | None, holder: ast.AST, targets: set[ContextTarget], parents: Mapping[ast.AST, ast.AST]) -> bool:
@@ -553,11 +568,14 @@ def _names_bound_to(call: ast.Call, parents: Mapping[ast.AST, ast.AST]) -> Itera
         bound = [parent.optional_vars]
     else:
         return
-    for target in bound:
-        for node in ast.walk(target):
-            name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-            if name:
-                yield name
+    while bound:
+        target = bound.pop()
+        if isinstance(target, (ast.Tuple, ast.List)):
+            bound.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            bound.append(target.value)
+        elif isinstance(target, (ast.Name, ast.Attribute)):
+            yield target.id if isinstance(target, ast.Name) else target.attr  # `client` of `self.client`, not `self`
 
 
 def _head_name(node: ast.AST) -> str | None:
@@ -592,11 +610,21 @@ def _is_parameter(name: str, node: ast.AST, parents: Mapping[ast.AST, ast.AST]) 
     )
 
 
-def _external_only_names(tree: ast.Module, is_project_module: Callable[[str], bool]) -> set[str]:
-    """Names whose every binding in the file is an import from outside the project."""
+_STAR_IMPORT = re.compile(r"\bimport\s*\*")
+
+
+def _star_import_lines(text: str) -> set[int]:
+    """Lines of `from m import *`: such a line may bind any name without spelling it."""
+    if _STAR_IMPORT.search(text) is None:
+        return set()
+    return {line for line in pyast.lines_spelling(text, ["import"])}
+
+
+def _external_only_names(roots: Iterable[ast.AST], is_project_module: Callable[[str], bool]) -> set[str]:
+    """Names whose every binding in `roots` (the statements that can bind them) is an import from outside the project."""
     external: set[str] = set()
     other: set[str] = set()
-    for node in ast.walk(tree):
+    for node in (node for root in roots for node in ast.walk(root)):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             source = node.module if isinstance(node, ast.ImportFrom) else None
             for alias in node.names:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, awaited_call_sites
+from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, awaited_call_lines
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
@@ -219,15 +219,21 @@ class AwaitedSyncCallRule(Rule):
             return False
         return not _only_imported_from_outside(module, head or last, index)
 
-    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
-        """Lines of the awaited calls, and of the calls handed to `asyncio.run` & co., that may name a target."""
+    def site_lines(
+        self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
+    ) -> set[int] | None:
+        """Lines of the awaits, and of the calls handed to `asyncio.run` & co., that may name a target.
+
+        Read from the text (`awaited_call_lines`): an `ast` walk of every
+        candidate module was most of a cold scan's analysis.
+        """
         if module is None:
             return None
-        lines: set[int] = set()
-        for node, callee in awaited_call_sites(tree):
-            if node.lineno not in lines and self.may_name_a_target(callee, module, index):
-                lines.add(node.lineno)
-        return lines
+        return {
+            line
+            for line, callee in awaited_call_lines(text)
+            if callee is None or self.may_name_a_target(callee, module, index)
+        }
 
     def judge(self, context: FileContext, call: cst.Call) -> CalleeJudgement | None:
         outcomes = context.resolve_callee(call.func)

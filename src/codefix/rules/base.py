@@ -180,7 +180,9 @@ class Rule:
         """Test on the module's index entry, before any LibCST parse; False skips the file."""
         return True
 
-    def site_lines(self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex) -> set[int] | None:
+    def site_lines(
+        self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
+    ) -> set[int] | None:
         """Every line where a finding of this rule could start, or None for "anywhere".
 
         A superset is fine, a missing line is a missed finding: the engine

@@ -1,0 +1,145 @@
+"""The async-context prefilters walk only the statements that spell the names in question.
+
+`_ShapeFilter.may_report` and `site_lines` (rules/_async_context_core.py)
+look only at top-level statements whose lines spell a target, a callee's
+head or a holder (`pyast.lines_spelling`). The oracle is the same question
+asked of every node of the tree, as the code did before: on the fixture
+trees and a generated monorepo, with the targets the rules really prepare
+there, the answers must be equal (`may_report`) and the lines a superset
+(`site_lines`).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from codefix import pyast
+from codefix.engine import RunOptions, load_project
+from codefix.rules._async_context_core import (
+    AsyncContextRule,
+    _external_only_names,
+    _head_name,
+    _is_parameter,
+    _last_name,
+    _names_bound_to,
+    _ShapeFilter,
+)
+from conftest import copy_tree
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def reference_may_report(shape: _ShapeFilter, text: str) -> bool:
+    tree = ast.parse(text)
+    gathered = pyast.TreeFacts(tree)
+    parents = gathered.parents
+    calls = [(call, shape.word_targets[word]) for word in shape.word_targets for call in gathered.calls.get(word, ())]
+    if not calls:
+        return False
+    external = _external_only_names([tree], shape.is_project_module)
+    holders = defaultdict(set)
+    for call, targets in calls:
+        head = _head_name(call.func)
+        if head is None or head in external or _is_parameter(head, call, parents):
+            continue
+        if shape.client_methods or any(not target.is_class for target in targets):
+            return True
+        parent = parents.get(call)
+        if shape._misused(parent, call, targets, parents):
+            return True
+        if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
+            for target in parent.targets if isinstance(parent, ast.Assign) else [parent.target]:
+                name = _last_name(target)
+                if name:
+                    holders[name] |= targets
+    return any(
+        shape._misused(parents.get(node), node, targets, parents)
+        for name, targets in holders.items()
+        for node in gathered.names.get(name, ())
+    )
+
+
+def reference_site_lines(shape: _ShapeFilter, text: str) -> set[int]:
+    gathered = pyast.TreeFacts(ast.parse(text))
+    lines: set[int] = set()
+    holders: set[str] = set()
+    for word in shape.word_targets:
+        for call in gathered.calls.get(word, ()):
+            lines.add(call.lineno)
+            holders.update(_names_bound_to(call, gathered.parents))
+    for name in holders:
+        lines.update(node.lineno for node in gathered.names.get(name, ()))
+    return lines
+
+
+def _generated(tmp_path: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from make_corpus import make_corpus
+    finally:
+        sys.path.pop(0)
+    make_corpus(tmp_path / "corpus", 80, seed=3, largest=20)
+    return tmp_path / "corpus"
+
+
+@pytest.mark.parametrize("tree", ["clickhouse_async/before", "generated"])
+def test_restricted_walks_answer_as_the_whole_tree_does(tree: str, tmp_path: Path):
+    root = _generated(tmp_path) if tree == "generated" else copy_tree(FIXTURES / tree, tmp_path / "project")
+    options = RunOptions(paths=(root,), rules=("clickhouse-async", "async-context"), use_cache=False)
+    project = load_project(options)
+    compared = reported = 0
+    for rule in project.rules:
+        assert isinstance(rule, AsyncContextRule)
+        shape = _ShapeFilter(rule.word_targets, rule.checks_client_methods, rule._is_project_module)
+        for path in project.targets:
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+            try:
+                expected = reference_may_report(shape, text)
+            except SyntaxError:
+                continue
+            assert shape.may_report(text) == expected, path
+            assert reference_site_lines(shape, text) <= shape.site_lines(pyast.parse(text), text), path
+            compared += 1
+            reported += expected
+    assert compared > 20 and reported > 3
+
+
+def test_lines_spelling_finds_whole_words_only_and_statements_on_maps_them():
+    text = "import a\n\n\n@deco\ndef f():\n    client = make()\n    return client.go\n\n\nclients = 1\n"
+    assert pyast.lines_spelling(text, ["client"]) == {6, 7}
+    assert pyast.lines_spelling(text, ["deco", "clients"]) == {4, 10}
+    tree = ast.parse(text)
+    assert [s.lineno for s in pyast.statements_on(tree, {4, 7, 8, 10})] == [5, 10]
+
+
+HOLDER_PROJECT = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0'\n",
+    "app/__init__.py": "",
+    "app/pool.py": "class Pool:\n    async def __aenter__(self):\n        return self\n\n    async def __aexit__(self, *exc):\n        return None\n",
+    "app/use.py": (
+        "from app.pool import Pool\n\n\n"
+        "def make():\n    pool = Pool()\n    return pool\n\n\n"
+        + "".join(f"def pad_{n}():\n    return {n}\n\n\n" for n in range(5))
+        + "def run(pool):\n    with pool:\n        pass\n"
+    ),
+    "app/clean.py": "from app.pool import Pool\n\n\nasync def main():\n    async with Pool() as pool:\n        return pool\n",
+}
+
+
+def test_a_holder_misused_far_from_the_call_is_seen(tmp_path: Path):
+    from conftest import write
+
+    root = write(tmp_path / "project", HOLDER_PROJECT)
+    project = load_project(RunOptions(paths=(root,), rules=("async-context",), use_cache=False))
+    (rule,) = project.rules
+    shape = _ShapeFilter(rule.word_targets, rule.checks_client_methods, rule._is_project_module)
+    use = (root / "app/use.py").read_text()
+    clean = (root / "app/clean.py").read_text()
+    assert reference_may_report(shape, use) and shape.may_report(use)
+    assert not reference_may_report(shape, clean) and not shape.may_report(clean)
+    assert {5, 6, 29, 30} <= shape.site_lines(pyast.parse(use), use)
