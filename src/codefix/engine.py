@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
-from codefix.discovery import Exclusion, find_project_root, iter_python_files, relative_name, select_files
+from codefix.discovery import Exclusion, find_project_root, forget_resolutions, iter_python_files, relative_name, relative_name_of_resolved, select_files
 from codefix.index import ModuleInfo, ProjectIndex, build_index
 from codefix import pyast
 from codefix.progress import NoProgress, Progress
@@ -89,14 +89,16 @@ class ProjectPlan:
 
 def plan_project(options: RunOptions) -> ProjectPlan:
     """Root, configuration, rules, targets and the project's files; raises ConfigurationError on bad input."""
+    forget_resolutions()
     paths = options.paths or (Path("."),)
     root = find_project_root(paths[0])
     config = load_config(root, paths[0], options.config_file)
     exclusion = config.exclusion(root, options.force_exclude)
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
+    root_unlistable: list[tuple[Path, str]] = []
+    files = list(iter_python_files(root, root_unlistable, exclusion=exclusion))
     unlistable: list[tuple[Path, str]] = []
-    targets = select_files(paths, unlistable, exclusion)
-    files = list(iter_python_files(root, exclusion=exclusion))
+    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable))
     return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
 
 
@@ -144,23 +146,27 @@ def _run_key(rules: Sequence[Rule], options: RunOptions) -> str:
     return json.dumps([described, sorted(options.flags)], sort_keys=True, default=repr)
 
 
-def _project_rule_key(rule: ProjectRule, root: Path, targets: Sequence[Path]) -> str:
-    names = "\0".join(sorted(relative_name(target, root) for target in rule.checked_files(targets)))
+def _project_rule_key(rule: ProjectRule, root: Path, targets: Sequence[Path], known: dict[Path, str] | None = None) -> str:
+    """The memo key of a project rule's outcome; `known` holds relative names already computed."""
+    known = known or {}
+    checked = rule.checked_files(targets)
+    names = "\0".join(sorted(known.get(target) or relative_name(target, root) for target in checked))
     return f"{rule.id}:{hashlib.sha256(names.encode()).hexdigest()}"
 
 
 def _remembered_scan(plan: ProjectPlan, memo: ResultsMemo) -> RunResult | None:
     """The scan's result entirely from the memo, or None when any file or rule is missing from it."""
     outcomes: list[Outcome] = []
+    names = {target: relative_name_of_resolved(target, plan.root) for target in plan.targets}
     if any(not isinstance(rule, ProjectRule) for rule in plan.rules):
         for target in plan.targets:
-            outcome = memo.get(relative_name(target, plan.root))
+            outcome = memo.get(names[target])
             if outcome is None:
                 return None
             outcomes.append(outcome)
     for rule in plan.rules:
         if isinstance(rule, ProjectRule):
-            outcome = memo.get(_project_rule_key(rule, plan.root, plan.targets))
+            outcome = memo.get(_project_rule_key(rule, plan.root, plan.targets, names))
             if outcome is None:
                 return None
             outcomes.append(outcome)

@@ -49,7 +49,27 @@ def findings_as_json(result: RunResult) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def print_findings(console: Console, findings: Iterable[Finding]) -> None:
+def _print_lines(console: Console, lines: Iterable[Text]) -> None:
+    """Each line through rich where it has colours to draw; otherwise written plain, as rich would.
+
+    Rich renders a line in about 0.15 ms: a warm scan of a monorepo with a
+    few thousand findings spent longer printing them than finding them. Piped
+    and colourless, a line is its plain text (control codes already stripped
+    by `Text`) with tabs expanded, which is all rich would write.
+    """
+    if console.is_terminal or console.color_system is not None:
+        for line in lines:
+            console.print(line)
+        return
+    chunks = []
+    for line in lines:
+        line.expand_tabs(console.tab_size)
+        chunks.append(line.plain + "\n")
+    console.file.write("".join(chunks))
+    console.file.flush()
+
+
+def _finding_lines(findings: Iterable[Finding]) -> Iterable[Text]:
     for _, group in groupby(findings, key=lambda f: f.path):
         for finding in group:
             line = Text()
@@ -59,17 +79,24 @@ def print_findings(console: Console, findings: Iterable[Finding]) -> None:
             line.append(f" {finding.message}")
             if finding.fixable:
                 line.append(" [*]", style="cyan")
-            console.print(line)
-        console.print()
+            yield line
+        yield Text()
+
+
+def print_findings(console: Console, findings: Iterable[Finding]) -> None:
+    _print_lines(console, _finding_lines(findings))
+
+
+def _error_line(error: FileError) -> Text:
+    line = Text()
+    line.append(f"{error.path}:", style="bold")
+    line.append(" error: ", style="bold yellow")
+    line.append(error.message)
+    return line
 
 
 def print_errors(console: Console, errors: Iterable[FileError]) -> None:
-    for error in errors:
-        line = Text()
-        line.append(f"{error.path}:", style="bold")
-        line.append(" error: ", style="bold yellow")
-        line.append(error.message)
-        console.print(line)
+    _print_lines(console, map(_error_line, errors))
 
 
 def plural(count: int, word: str) -> str:
