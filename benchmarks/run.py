@@ -101,6 +101,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--skip-per-rule", action="store_true", help="Leave out the per-rule cold scans (five more cold runs).")
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     failed = False
@@ -112,7 +113,7 @@ def main() -> int:
             root = Path(folder) / "corpus"
             planted = make_corpus(root, files, args.seed)
             lines = sum(path.read_bytes().count(b"\n") for path in root.rglob("*.py"))
-            result = measure(root, args.repeat if number == 0 else 1, args.jobs, per_rule=number == 0)
+            result = measure(root, args.repeat if number == 0 else 1, args.jobs, per_rule=number == 0 and not args.skip_per_rule)
         rows = result["rows"]
         ruff_time = rows["ruff check (ASYNC,PT)"][0]
         print(f"\ncorpus: {files} files, {lines} lines (seed {args.seed})")

@@ -11,6 +11,6 @@ if not sys.flags.safe_path:
     _cwd = os.getcwd()
     sys.path[:] = [entry for entry in sys.path if entry not in ("", _cwd)]
 
-from codefix.cli import main  # noqa: E402
+from codefix.entry import main  # noqa: E402
 
 main()

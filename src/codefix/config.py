@@ -20,18 +20,15 @@ text names the file and the key, which the CLI prints as one line, exit 2.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codefix.config_files import codefix_table, find_config_file, read_toml
 from codefix.config_keys import DEFAULTS, check_key, did_you_mean
 from codefix.discovery import Exclusion
 from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError, Rule
-
-#: Looked for in each folder, in this order; pyproject.toml only counts with a `[tool.codefix]` table.
-CONFIG_FILE_NAMES = (".codefix.toml", "codefix.toml", "pyproject.toml")
 
 #: `--rule selected` stands for the rules the configuration selects.
 SELECTED = "selected"
@@ -67,54 +64,6 @@ class Config:
         return root / os.path.expanduser(self.settings["cache-dir"])
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"{path}: invalid TOML: not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def _codefix_table(path: Path, document: dict[str, Any]) -> dict[str, Any] | None:
-    """The settings table of a configuration file: `[tool.codefix]` of a pyproject.toml, else the top level."""
-    if path.name != "pyproject.toml":
-        return document
-    tool = document.get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigurationError(f"{path}: tool must be a table")
-    table = tool.get("codefix")
-    if table is not None and not isinstance(table, dict):
-        raise ConfigurationError(f"{path}: tool.codefix must be a table")
-    return table
-
-
-def _search_stop(folder: Path, root: Path) -> Path:
-    """The last folder the search looks in: the git work tree's top, else the project root."""
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return root if folder.is_relative_to(root) else folder
-
-
-def find_config_file(start: Path, root: Path) -> Path | None:
-    """The configuration file governing `start`, found as the module docstring says; None when there is none."""
-    start = Path(os.path.abspath(start))
-    folder = (start if start.is_dir() else start.parent).resolve()
-    stop = _search_stop(folder, root)
-    for candidate in (folder, *folder.parents):
-        for name in CONFIG_FILE_NAMES:
-            path = candidate / name
-            if path.is_file() and (name != "pyproject.toml" or _codefix_table(path, _read_toml(path)) is not None):
-                return path
-        if candidate == stop:
-            break
-    return None
-
-
 def load_config(root: Path, start: Path | None = None, config_file: Path | None = None) -> Config:
     """The configuration for a run on `start` (default: the root), or from `config_file` when given."""
     if config_file is not None:
@@ -125,7 +74,7 @@ def load_config(root: Path, start: Path | None = None, config_file: Path | None 
         path = find_config_file(start if start is not None else root, root)
     if path is None:
         return Config()
-    table = _codefix_table(path, _read_toml(path))
+    table = codefix_table(path, read_toml(path))
     return parse_table(path, table or {})
 
 

@@ -313,6 +313,20 @@ def select_files(
     return list(seen)
 
 
+def walk_project(
+    root: Path, paths: Sequence[Path], exclusion: Exclusion
+) -> tuple[list[Path], list[Path], list[tuple[Path, str]]]:
+    """(every Python file of the project, the targets `paths` name, folders under `paths` that could not be listed).
+
+    `root` is resolved (as `find_project_root` returns it); the tree is walked once.
+    """
+    root_unlistable: list[tuple[Path, str]] = []
+    files = list(iter_python_files(root, root_unlistable, exclusion=exclusion))
+    unlistable: list[tuple[Path, str]] = []
+    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable))
+    return files, targets, unlistable
+
+
 def relative_name_of_resolved(path: Path, root: Path) -> str:
     """`relative_name` of a path already resolved (as `select_files` returns them): no file system access."""
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,13 +23,15 @@ from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
-from codefix.discovery import Exclusion, find_project_root, forget_resolutions, iter_python_files, relative_name, relative_name_of_resolved, select_files
+from codefix.discovery import Exclusion, find_project_root, forget_resolutions, relative_name, relative_name_of_resolved, walk_project
 from codefix.index import ModuleInfo, ProjectIndex, build_index
 from codefix import pyast
 from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
-from codefix.results_memo import Outcome, ResultsMemo, project_state
+from codefix.index_cache import CACHE_DIR
+from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
+from codefix.shortcut import command_key, shortcut_entry
 from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
@@ -95,10 +98,7 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     config = load_config(root, paths[0], options.config_file)
     exclusion = config.exclusion(root, options.force_exclude)
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
-    root_unlistable: list[tuple[Path, str]] = []
-    files = list(iter_python_files(root, root_unlistable, exclusion=exclusion))
-    unlistable: list[tuple[Path, str]] = []
-    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable))
+    files, targets, unlistable = walk_project(root, paths, exclusion)
     return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
 
 
@@ -128,16 +128,37 @@ def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list
     memo = None
     if options.use_cache and not options.fix:
         files = [*plan.files, *plan.outside_files]
-        state = project_state(plan.root, files, _run_key(plan.rules, options), plan.config.source)
+        run_key = _run_key(plan.rules, options)
+        state = project_state(plan.root, files, run_key, plan.config.source)
         memo = ResultsMemo(plan.config.cache_dir(plan.root), state)
+        _record_shortcut(memo, plan, options, run_key)
         remembered = _remembered_scan(plan, memo)
         if remembered is not None:
+            memo.save()
             return plan.rules, remembered
     project = load_project(options, plan, progress)
     result = run(options, project, memo, progress)
     if memo is not None:
         memo.save()
     return project.rules, result
+
+
+def _record_shortcut(memo: ResultsMemo, plan: ProjectPlan, options: RunOptions, run_key: str) -> None:
+    """Let the next run of this command answer from the memo before loading the rules (see shortcut.py).
+
+    Only for the commands shortcut.py accepts: Python files and folders as
+    paths (a named pytest configuration widens the project rules' files) and
+    the cache in its default folder, where the shortcut looks for it.
+    """
+    if options.flags or plan.config.cache_dir(plan.root) != plan.root / CACHE_DIR:
+        return
+    if not all(path.suffix == ".py" or path.is_dir() for path in options.paths):
+        return
+    config_file = os.path.abspath(options.config_file) if options.config_file is not None else None
+    key = command_key(options.rules, config_file, options.force_exclude)
+    per_file = any(not isinstance(rule, ProjectRule) for rule in plan.rules)
+    project_rules = [rule.id for rule in plan.rules if isinstance(rule, ProjectRule)]
+    memo.record_shortcut(key, shortcut_entry(plan.root, plan.config.source, plan.exclusion, run_key, per_file, project_rules))
 
 
 def _run_key(rules: Sequence[Rule], options: RunOptions) -> str:
@@ -149,38 +170,15 @@ def _run_key(rules: Sequence[Rule], options: RunOptions) -> str:
 def _project_rule_key(rule: ProjectRule, root: Path, targets: Sequence[Path], known: dict[Path, str] | None = None) -> str:
     """The memo key of a project rule's outcome; `known` holds relative names already computed."""
     known = known or {}
-    checked = rule.checked_files(targets)
-    names = "\0".join(sorted(known.get(target) or relative_name(target, root) for target in checked))
-    return f"{rule.id}:{hashlib.sha256(names.encode()).hexdigest()}"
+    return project_rule_key(rule.id, (known.get(target) or relative_name(target, root) for target in rule.checked_files(targets)))
 
 
 def _remembered_scan(plan: ProjectPlan, memo: ResultsMemo) -> RunResult | None:
     """The scan's result entirely from the memo, or None when any file or rule is missing from it."""
-    outcomes: list[Outcome] = []
     names = {target: relative_name_of_resolved(target, plan.root) for target in plan.targets}
-    if any(not isinstance(rule, ProjectRule) for rule in plan.rules):
-        for target in plan.targets:
-            outcome = memo.get(names[target])
-            if outcome is None:
-                return None
-            outcomes.append(outcome)
-    for rule in plan.rules:
-        if isinstance(rule, ProjectRule):
-            outcome = memo.get(_project_rule_key(rule, plan.root, plan.targets, names))
-            if outcome is None:
-                return None
-            outcomes.append(outcome)
-    findings = [finding for outcome in outcomes for finding in outcome.findings]
-    errors = [FileError(relative_name(folder, plan.root), reason) for folder, reason in plan.unlistable]
-    errors.extend(error for outcome in outcomes for error in outcome.errors)
-    result = RunResult(
-        root=plan.root,
-        findings=tuple(sorted(findings, key=Finding.sort_key)),
-        errors=tuple(errors),
-        files_checked=len(plan.targets),
-    )
-    result.extra["remembered"] = True
-    return result
+    per_file = any(not isinstance(rule, ProjectRule) for rule in plan.rules)
+    keys = [_project_rule_key(rule, plan.root, plan.targets, names) for rule in plan.rules if isinstance(rule, ProjectRule)]
+    return recall(memo, plan.root, plan.targets, names, plan.unlistable, per_file, keys)
 
 
 @dataclass

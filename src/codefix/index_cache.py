@@ -25,6 +25,7 @@ from typing import Any
 from codefix import __version__
 from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, content_hash
 from codefix.index_codec import CODEC_VERSION, decode_module, encode_module
+from codefix.results_memo import CACHE_DIR
 from codefix.sourcefile import write_atomically
 
 _CLASSES = {cls.__name__: cls for cls in (ModuleInfo, FunctionInfo, ClassInfo, ImportRef, LocalAlias, OpaqueBinding)}
@@ -32,7 +33,6 @@ _SCHEMA = hashlib.sha256(
     repr([(name, [f.name for f in dataclasses.fields(cls)]) for name, cls in sorted(_CLASSES.items())]).encode()
 ).hexdigest()[:12]
 
-CACHE_DIR = ".codefix_cache"
 
 #: What a file indexed to: its module, or the reason it could not be indexed.
 Entry = ModuleInfo | str

@@ -10,7 +10,9 @@ it was asked about from here and builds no index and parses nothing: the cost
 of a warm scan is a walk of the tree and a stat per file.
 
 Any change to any of those files starts a new state; the index cache then
-keeps the rebuild of what changed cheap. Only `scan` uses this (fixes are
+keeps the rebuild of what changed cheap. The memo file also holds the
+shortcuts of shortcut.py, which answer a repeated command from here before
+the rules are even imported. Only `scan` uses this (fixes are
 always computed afresh), and `--no-cache` bypasses it. JSON, for the reason
 index_cache.py gives.
 """
@@ -28,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from codefix import __version__
-from codefix.index_cache import ensure_cache_folder
 from codefix.sourcefile import write_atomically
-from codefix.types import FileError, Finding
+from codefix.discovery import relative_name
+from codefix.types import FileError, Finding, RunResult
 
 #: Files outside `*.py` whose content can change a finding: the pytest
 #: configuration and pins the marker rule reads, codefix's own configuration,
@@ -43,6 +45,9 @@ _WATCHED_NAMES = frozenset(
 )
 _WATCHED_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt")
 _FILE_NAME = f"results-{__version__}.json"
+
+#: The cache folder under the project root (`cache-dir` moves it); the index cache lives there too.
+CACHE_DIR = ".codefix_cache"
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
@@ -112,20 +117,47 @@ class ResultsMemo:
     """
 
     KEPT_STATES = 4
+    #: Commands remembered by shortcut.py (pre-commit's file lists differ from commit to commit).
+    KEPT_SHORTCUTS = 16
 
     def __init__(self, folder: Path, state: str):
         self.path = folder / _FILE_NAME
         self.state = state
         self._states: dict[str, dict[str, Any]] = {}
         self._dirty = False
+        self._shortcuts: dict[str, Any] = {}
         try:
             document = json.loads(self.path.read_bytes())
             states = document["states"]
             if isinstance(states, dict) and all(isinstance(entries, dict) for entries in states.values()):
                 self._states = states
-        except (OSError, ValueError, KeyError, TypeError):
+            shortcuts = document.get("shortcuts", {})
+            if isinstance(shortcuts, dict):
+                self._shortcuts = shortcuts
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # no memo, or an unreadable one: computed afresh and rewritten
+        #: Whether the memo holds this state at all (a state with no file and no project rule is empty, yet known).
+        self.known = state in self._states
         self._entries: dict[str, Any] = self._states.pop(state, {})
+
+    def move_to(self, state: str) -> None:
+        """Use `state` from now on (a remembered scan learns its state after reading the shortcuts)."""
+        if self._entries:
+            self._states[self.state] = self._entries
+        self.state = state
+        self.known = state in self._states
+        self._entries = self._states.pop(state, {})
+
+    def shortcut(self, key: str) -> dict[str, Any] | None:
+        """What a full run of the command `key` (shortcut.py) learnt, if one was recorded."""
+        entry = self._shortcuts.get(key)
+        return entry if isinstance(entry, dict) else None
+
+    def record_shortcut(self, key: str, entry: dict[str, Any]) -> None:
+        if self._shortcuts.get(key) != entry:
+            self._shortcuts.pop(key, None)
+            self._shortcuts[key] = entry  # last: the most recent are kept
+            self._dirty = True
 
     def get(self, key: str) -> Outcome | None:
         value = self._entries.get(key)
@@ -145,10 +177,61 @@ class ResultsMemo:
         if not self._dirty:
             return
         # The current state last: dicts keep insertion order, the oldest go first.
+        from codefix.index_cache import ensure_cache_folder  # the index stack: not for a remembered scan
+
         states = {**self._states, self.state: self._entries}
         kept = dict(list(states.items())[-self.KEPT_STATES :])
+        shortcuts = dict(list(self._shortcuts.items())[-self.KEPT_SHORTCUTS :])
         try:
             ensure_cache_folder(self.path.parent)
-            write_atomically(self.path, json.dumps({"states": kept}, separators=(",", ":")).encode())
+            document = {"states": kept, "shortcuts": shortcuts}
+            write_atomically(self.path, json.dumps(document, separators=(",", ":")).encode())
         except OSError:
             pass
+
+
+def project_rule_key(rule_id: str, checked_names: Iterable[str]) -> str:
+    """The memo key of a project rule's outcome over the files it checked (their relative names)."""
+    names = "\0".join(sorted(checked_names))
+    return f"{rule_id}:{hashlib.sha256(names.encode()).hexdigest()}"
+
+
+def recall(
+    memo: ResultsMemo,
+    root: Path,
+    targets: Sequence[Path],
+    target_names: dict[Path, str],
+    unlistable: Sequence[tuple[Path, str]],
+    per_file: bool,
+    project_keys: Sequence[str],
+) -> RunResult | None:
+    """A scan's result entirely from the memo, or None when a file's or project rule's outcome is missing.
+
+    `per_file`: whether any rule works file by file (each target then has an
+    outcome of its own); `project_keys`: the keys of the project rules' outcomes.
+    """
+    if not memo.known:
+        return None
+    outcomes: list[Outcome] = []
+    if per_file:
+        for target in targets:
+            outcome = memo.get(target_names[target])
+            if outcome is None:
+                return None
+            outcomes.append(outcome)
+    for key in project_keys:
+        outcome = memo.get(key)
+        if outcome is None:
+            return None
+        outcomes.append(outcome)
+    findings = [finding for outcome in outcomes for finding in outcome.findings]
+    errors = [FileError(relative_name(folder, root), reason) for folder, reason in unlistable]
+    errors.extend(error for outcome in outcomes for error in outcome.errors)
+    result = RunResult(
+        root=root,
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        errors=tuple(errors),
+        files_checked=len(targets),
+    )
+    result.extra["remembered"] = True
+    return result

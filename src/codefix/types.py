@@ -80,3 +80,7 @@ class RunResult:
     fixed: tuple[Finding, ...] = ()
     files_checked: int = 0
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+class ConfigurationError(Exception):
+    """A bad value in the user's configuration; its text is one line for the user."""

@@ -24,7 +24,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 from codefix.index import ModuleInfo, ProjectIndex
 from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
-from codefix.types import FileChange, FileError, Finding
+from codefix.types import ConfigurationError, FileChange, FileError, Finding
 
 Fix = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -60,10 +60,6 @@ class Example:
     code: str
     findings: int = 0
     fixed: str | None = None
-
-
-class ConfigurationError(Exception):
-    """A bad value in the user's configuration; its text is one line for the user."""
 
 
 class FileContext:

@@ -1,0 +1,24 @@
+"""The `codefix` command: a remembered scan first (shortcut.py), else the full command line (cli.py).
+
+Kept apart from cli.py, whose imports (typer, LibCST through the rules) cost
+more than a whole remembered scan.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    try:
+        from codefix.shortcut import run
+
+        code = run(sys.argv[1:])
+    except KeyboardInterrupt:
+        sys.stderr.write("codefix: interrupted\n")
+        sys.exit(130)
+    if code is not None:
+        sys.exit(code)
+    from codefix.cli import main as full_command_line
+
+    full_command_line()
