@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codefix import engine, reduction
+from codefix import engine, parallel, reduction
 from codefix.engine import RunOptions, load_project, run
 from libcst.metadata import CodePosition, CodeRange
 
@@ -154,8 +154,9 @@ def _trees() -> list[Path]:
 
 @pytest.fixture
 def count_reductions(monkeypatch):
-    """Force reduction wherever it blanks anything, and count the files it reduced."""
+    """Force reduction wherever it blanks anything, and count the files it reduced (in this process: no workers)."""
     monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 10**9)
     reduced: list[int] = []
     original = engine.reduce_source
 

@@ -26,6 +26,7 @@ from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import Exclusion, find_project_root, forget_resolutions, relative_name, relative_name_of_resolved, walk_project
 from codefix.index import ModuleInfo, ProjectIndex, build_index
 from codefix import pyast
+from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
@@ -403,6 +404,11 @@ def analyse_file(project: Project, path: Path, rules: Sequence[Rule], fix: bool)
         return FileOutcome(error=FileError(relative_name(path, project.root), message))
 
 
+def _analyse_path(path: Path, project: Project, rules: Sequence[Rule], fix: bool) -> FileOutcome:
+    """`analyse_file` with the path first, as `ordered_map` calls it."""
+    return analyse_file(project, path, rules, fix)
+
+
 def run(
     options: RunOptions, project: Project | None = None, memo: ResultsMemo | None = None, progress: Progress | None = None
 ) -> RunResult:
@@ -415,19 +421,28 @@ def run(
     changes: list[FileChange] = []
     file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
     progress.phase("Checking", len(project.targets) if file_rules else 0)
+    # Each target's outcome: remembered, an index error, or (None) to analyse, in workers when many.
+    planned: list[tuple[str, FileOutcome | Outcome | None]] = []
     for path in project.targets if file_rules else ():
-        progress.advance()
         relative = relative_name(path, project.root)
         remembered = memo.get(relative) if memo is not None else None
-        if remembered is not None:
-            findings.extend(remembered.findings)
-            errors.extend(remembered.errors)
-            continue
         index_error = project.index.errors.get(relative)
-        if index_error is not None:
-            outcome = FileOutcome(error=FileError(relative, index_error))
+        if remembered is not None:
+            planned.append((relative, remembered))
+        elif index_error is not None:
+            planned.append((relative, FileOutcome(error=FileError(relative, index_error))))
         else:
-            outcome = analyse_file(project, path, file_rules, options.fix)
+            planned.append((relative, None))
+    to_analyse = [path for path, (_, known) in zip(project.targets, planned) if known is None]
+    workers = options.jobs or os.cpu_count() or 1
+    analysed = ordered_map(_analyse_path, to_analyse, (project, file_rules, options.fix), workers)
+    for relative, known in planned:
+        progress.advance()
+        if isinstance(known, Outcome):
+            findings.extend(known.findings)
+            errors.extend(known.errors)
+            continue
+        outcome = known if known is not None else next(analysed)
         findings.extend(outcome.findings)
         fixed.extend(outcome.fixed)
         if outcome.error:
@@ -436,6 +451,7 @@ def run(
             changes.append(outcome.change)
         if memo is not None:
             memo.put(relative, Outcome(outcome.findings, [outcome.error] if outcome.error else []))
+    analysed.close()  # every outcome was taken: this ends the workers
     for rule in project.rules:
         if isinstance(rule, ProjectRule):
             key = _project_rule_key(rule, project.root, project.targets)

@@ -28,6 +28,7 @@ What stays, because the answer at a site can depend on it:
 from __future__ import annotations
 
 import ast
+import bisect
 import enum
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -95,6 +96,8 @@ class _Planner:
     def __init__(self, sites: Sequence[int], lines: list[str]):
         self.sites = sites
         self.lines = lines
+        #: Lines that spell `global` or `nonlocal`: only scopes spanning one need a walk to see if they rebind.
+        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line or "nonlocal" in line]
         #: first line -> (last line, the line replacing them or None to drop them).
         self.replaced: dict[int, tuple[int, str | None]] = {}
 
@@ -111,7 +114,7 @@ class _Planner:
                 continue
             fate = fates[id(statement)]
             if fate is _Fate.KEEP:
-                if isinstance(statement, ast.ClassDef) and not _rebinds_outer_names(statement):
+                if isinstance(statement, ast.ClassDef) and not self._rebinds_outer_names(statement):
                     self._class_body(statement, following)
             elif statement.name in mentioned:
                 self._hollow(statement, following)
@@ -123,8 +126,18 @@ class _Planner:
         """For each statement, the first line of the next one: the lines between are blank or comments."""
         return [_first_line(statement) for statement in statements[1:]] + [after_last]
 
+    def _rebinds_outer_names(self, node: ast.stmt) -> bool:
+        """Whether a `global` or `nonlocal` inside `node` ties it to names outside (then it is kept whole).
+
+        The text is asked first: walking every scope's tree cost more than
+        LibCST's own parse of the reduced copy.
+        """
+        if not _holds_a_site(node, self.rebinding_lines):
+            return False
+        return any(isinstance(inner, (ast.Global, ast.Nonlocal)) for inner in ast.walk(node))
+
     def _fate_with_a_site(self, node: ast.stmt) -> _Fate:
-        if _rebinds_outer_names(node) or _holds_a_site(node, self.sites):
+        if self._rebinds_outer_names(node) or _holds_a_site(node, self.sites):
             return _Fate.KEEP
         return _Fate.HOLLOW
 
@@ -133,7 +146,7 @@ class _Planner:
         for statement, next_line in zip(node.body, self._followers(node.body, following)):
             if not isinstance(statement, _SCOPES):
                 continue
-            if _rebinds_outer_names(statement):
+            if self._rebinds_outer_names(statement):
                 continue
             if not _holds_a_site(statement, self.sites):
                 self._drop(statement, next_line)
@@ -209,13 +222,11 @@ def _mentioned_names(statements: list[ast.stmt], kept: list[ast.stmt]) -> set[st
 
 
 def _holds_a_site(node: ast.stmt, sites: Sequence[int]) -> bool:
+    """Whether one of `sites` (sorted line numbers) falls within the statement's lines."""
     first = _first_line(node)
     last = node.end_lineno or node.lineno
-    return any(first <= line <= last for line in sites)
-
-
-def _rebinds_outer_names(node: ast.stmt) -> bool:
-    return any(isinstance(inner, (ast.Global, ast.Nonlocal)) for inner in ast.walk(node))
+    position = bisect.bisect_left(sites, first)
+    return position < len(sites) and sites[position] <= last
 
 
 def _first_line(statement: ast.stmt) -> int:

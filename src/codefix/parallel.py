@@ -1,0 +1,73 @@
+"""Per-file work spread over forked worker processes, results in input order.
+
+A cold scan has two halves: building the index (already spread over
+processes by index.py) and analysing the files that hold candidate sites
+(LibCST parse, scope metadata, the rules), which ran on one core and took
+about as long. The workers here are forked *after* the project is loaded and
+the rules prepared, so each inherits the index, the resolver and the rules
+as they are in memory: only the items go out and picklable outcomes come
+back, nothing large is pickled.
+
+Where fork is not available (Windows), or for a handful of items, the work
+stays in this process; a worker that dies (killed, out of memory) costs
+speed, not the run: the items it left are done here. Either way the caller
+gets the same outcomes in the same order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+#: Below this many items, forking workers costs more than it saves.
+PARALLEL_THRESHOLD = 64
+#: Items per message to a worker: most files are rejected by a text check in microseconds.
+CHUNK = 8
+
+#: What forked workers call: set just before the pool forks, cleared after.
+_inherited: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+
+
+def _call_inherited(item: Any) -> Any:
+    assert _inherited is not None, "only forked workers run this"
+    function, extra = _inherited
+    return function(item, *extra)
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def ordered_map(
+    function: Callable[..., Result], items: Sequence[Item], extra: tuple[Any, ...], workers: int
+) -> Iterator[Result]:
+    """`function(item, *extra)` for each item, in order; in forked workers when there are enough items.
+
+    `function` must not raise (the engine's `analyse_file` turns every
+    failure into an outcome); its results must pickle.
+    """
+    global _inherited
+    if workers <= 1 or len(items) < PARALLEL_THRESHOLD or not can_fork():
+        for item in items:
+            yield function(item, *extra)
+        return
+    done = 0
+    _inherited = (function, extra)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for result in pool.map(_call_inherited, items, chunksize=CHUNK):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        for item in items[done:]:
+            yield function(item, *extra)
+    finally:
+        # Not-yet-started work is dropped when the caller stops early (an interrupt, say).
+        pool.shutdown(wait=True, cancel_futures=True)
+        _inherited = None
