@@ -107,7 +107,7 @@ RuleOption = Annotated[list[str], typer.Option("--rule", help="Rule id to run, o
 
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache (index and results).")]
 JobsOption = Annotated[
-    Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for indexing (default: one per CPU).")
+    Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for indexing and analysis (default: one per CPU).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary lines.")]
 VerboseOption = Annotated[

@@ -54,7 +54,7 @@ class RunOptions:
     config_file: Path | None = None
     #: `--force-exclude`/`--no-force-exclude`; None keeps the configuration's `force-exclude`.
     force_exclude: bool | None = None
-    #: Worker processes for indexing (`--jobs`); None: one per CPU.
+    #: Worker processes for indexing and for analysing files (`--jobs`); None: one per CPU.
     jobs: int | None = None
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from codefix import __version__
+from codefix import __version__, cache_json
 from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, content_hash
 from codefix.index_codec import CODEC_VERSION, decode_module, encode_module
 from codefix.results_memo import CACHE_DIR
@@ -116,7 +116,7 @@ class IndexCache:
             for stale in self.folder.glob("index-*.json"):
                 if stale != self.path:
                     stale.unlink(missing_ok=True)
-            write_atomically(self.path, json.dumps({"files": self._entries}, separators=(",", ":")).encode())
+            write_atomically(self.path, cache_json.dumps({"files": self._entries}))
         except OSError:
             pass  # a read-only checkout still gets its scan; only the speed-up is lost
 

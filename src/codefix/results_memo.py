@@ -29,7 +29,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from codefix import __version__
+from codefix import __version__, cache_json
 from codefix.sourcefile import write_atomically
 from codefix.discovery import relative_name
 from codefix.types import FileError, Finding, RunResult
@@ -185,7 +185,7 @@ class ResultsMemo:
         try:
             ensure_cache_folder(self.path.parent)
             document = {"states": kept, "shortcuts": shortcuts}
-            write_atomically(self.path, json.dumps(document, separators=(",", ":")).encode())
+            write_atomically(self.path, cache_json.dumps(document))
         except OSError:
             pass
 
