@@ -501,10 +501,12 @@ class ProjectIndex:
         self._by_path: dict[str, ModuleInfo] = {}
         #: Files that could not be read, decoded or parsed, by relative path.
         self.errors: dict[str, str] = {}
+        self._renaming: list[tuple[ModuleInfo, str, frozenset[str]]] | None = None
         for module in modules:
             self.add(module, (aliases or {}).get(module.path, [module.name]))
 
     def add(self, module: ModuleInfo, names: Iterable[str]) -> None:
+        self._renaming = None
         self._by_path[module.path] = module
         for name in names:
             self._by_name[name].append(module)
@@ -531,6 +533,26 @@ class ProjectIndex:
     def functions(self) -> Iterator[FunctionInfo]:
         for module in self._by_path.values():
             yield from module.functions_by_line.values()
+
+    def renaming_bindings(self) -> list[tuple[ModuleInfo, str, frozenset[str]]]:
+        """(module, name, the names it refers to) for each module-level name bound by an import or `g = f`.
+
+        In module order. Four rules follow re-exports under other names
+        (`from .m import f as g`) to a fixed point, each pass over every
+        symbol of the project; this is the part of the index those passes
+        read, computed once.
+        """
+        if self._renaming is None:
+            self._renaming = []
+            for module in self._by_path.values():
+                for name, symbols in module.symbols.items():
+                    referred = frozenset(
+                        [s.name for s in symbols if isinstance(s, ImportRef) and s.name is not None]
+                        + [s.target for s in symbols if isinstance(s, LocalAlias)]
+                    )
+                    if referred:
+                        self._renaming.append((module, name, referred))
+        return self._renaming
 
 
 def content_hash(data: bytes) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import Assignment, BuiltinAssignment, ImportAssignment, Scope
@@ -83,6 +84,11 @@ class Resolver:
     def __init__(self, index: ProjectIndex):
         self.index = index
         self._cache: dict[tuple[str, str], tuple[Outcome, ...]] = {}
+        self._shared: dict[str, dict[Any, Any]] = {}
+
+    def shared(self, name: str) -> dict[Any, Any]:
+        """A dict kept for this run under `name`: verdicts about the index that several rules reach alike."""
+        return self._shared.setdefault(name, {})
 
     def resolve_attribute(self, module: str, attribute: str) -> tuple[Outcome, ...]:
         """What `module.attribute` is, e.g. ("pkg.ws", "get_manager")."""

@@ -36,8 +36,6 @@ from codefix.callees import qualify
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
-    ImportRef,
-    LocalAlias,
     ModuleInfo,
     ProjectIndex,
     dotted_name,
@@ -128,7 +126,21 @@ class Site:
 
 
 def is_async_context_factory(function: FunctionInfo, resolver: Resolver) -> bool:
-    """True when a decorator of `function` is `contextlib.asynccontextmanager`, under any alias."""
+    """True when a decorator of `function` is `contextlib.asynccontextmanager`, under any alias.
+
+    clickhouse-async and async-context both ask this of every function of
+    the project while they prepare; the verdict is kept for the run.
+    """
+    if not function.decorators:
+        return False
+    verdicts = resolver.shared("async-context-factory")
+    verdict = verdicts.get(function)
+    if verdict is None:
+        verdict = verdicts[function] = _decorated_as_factory(function, resolver)
+    return verdict
+
+
+def _decorated_as_factory(function: FunctionInfo, resolver: Resolver) -> bool:
     for decorator in function.decorators:
         origin = qualify(function, decorator, resolver)
         if origin == ASYNC_CONTEXT_MANAGER:
@@ -369,21 +381,13 @@ class AsyncContextRule(Rule):
         changed = bool(self.word_targets)
         while changed:
             changed = False
-            for module in index.modules():
-                for name, symbols in module.symbols.items():
-                    if name in self.word_targets:
-                        continue
-                    renames = any(
-                        (isinstance(s, ImportRef) and s.name in self.word_targets)
-                        or (isinstance(s, LocalAlias) and s.target in self.word_targets)
-                        for s in symbols
-                    )
-                    if not renames:
-                        continue
-                    targets = {t for t in map(self.target_of, resolver.resolve_in_module(module, name)) if t}
-                    if targets:
-                        self.word_targets[name] |= targets
-                        changed = True
+            for module, name, referred in index.renaming_bindings():
+                if name in self.word_targets or referred.isdisjoint(self.word_targets.keys()):
+                    continue
+                targets = {t for t in map(self.target_of, resolver.resolve_in_module(module, name)) if t}
+                if targets:
+                    self.word_targets[name] |= targets
+                    changed = True
 
     def might_match(self, text: str) -> bool:
         """Every finding starts from a call of a target, so the text must spell one: `name(`.

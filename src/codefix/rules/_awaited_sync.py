@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ImportRef, LocalAlias, ModuleInfo, ProjectIndex, awaited_call_lines
+from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex, awaited_call_lines
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
@@ -348,16 +348,11 @@ def renamed_exports(
     known = set(names)
     while True:
         found = set()
-        for module in index.modules():
-            for name, symbols in module.symbols.items():
-                if name in known:
-                    continue
-                renames = any(
-                    (isinstance(s, ImportRef) and s.name in known) or (isinstance(s, LocalAlias) and s.target in known)
-                    for s in symbols
-                )
-                if renames and any(is_target(o) for o in resolver.resolve_in_module(module, name)):
-                    found.add(name)
+        for module, name, referred in index.renaming_bindings():
+            if name in known or referred.isdisjoint(known):
+                continue
+            if any(is_target(o) for o in resolver.resolve_in_module(module, name)):
+                found.add(name)
         if not found:
             return frozenset(known)
         known |= found
