@@ -106,9 +106,17 @@ def command_key(rules: Sequence[str], config_file: str | None, force_exclude: bo
 def remembered_result(command: ScanCommand):  # -> RunResult | None, imported lazily like everything here
     """The command's result from the memo, when every assumption of its recorded shortcut still holds."""
     from codefix.config_files import find_config_file
-    from codefix.discovery import Exclusion, find_project_root, missing_paths, relative_name_of_resolved, walk_project
+    from codefix.discovery import (
+        Exclusion,
+        find_project_root,
+        forget_resolutions,
+        missing_paths,
+        relative_name_of_resolved,
+        walk_project,
+    )
     from codefix.results_memo import CACHE_DIR, ResultsMemo, project_rule_key, project_state, recall
 
+    forget_resolutions()  # as a full run does: links may have changed since an earlier run in this process
     paths = tuple(Path(path) for path in command.paths)
     if missing_paths(paths):
         return None  # the full command line says which
