@@ -261,10 +261,12 @@ class FileAnalysis:
         if not active:
             return FileOutcome()
         reduced = self.reduced(source.text, active, module_info) if REDUCE else None
-        try:
-            module = parse_text(reduced.text if reduced is not None else source.text)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
-            return FileOutcome(error=FileError(self.relative, _syntax_error_message(exc)))
+        module = self._parse(reduced.text) if reduced is not None else None
+        if not isinstance(module, cst.Module):  # no reduced copy, or one LibCST rejects: the whole file decides
+            reduced = None
+            module = self._parse(source.text)
+            if isinstance(module, FileError):
+                return FileOutcome(error=module)
         found = self.reports(module, source.text, active, reduced.original_lines if reduced else None)
         outcome = FileOutcome(findings=[f for _, _, f in found])
         if not fix or not any(report.fix for _, report, _ in found):
@@ -274,6 +276,16 @@ class FileAnalysis:
             module = parse_text(source.text)
             found = self.reports(module, source.text, active)
         return self.fix(source, module, active, found, outcome)
+
+    def _parse(self, text: str) -> cst.Module | FileError:
+        """LibCST's module, or this file's error; said plainly when CPython parses the file (the index did)."""
+        try:
+            return parse_text(text)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is this file's error
+            message = _syntax_error_message(exc)
+            if isinstance(exc, cst.ParserSyntaxError) and self.project.index.module_at(self.relative) is not None:
+                message = f"LibCST cannot parse this file, though CPython can: {message}"
+            return FileError(self.relative, message)
 
     def reduced(self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None) -> Reduced | None:
         """The copy of the text LibCST needs for the candidate sites, or None to analyse it all."""
