@@ -27,6 +27,18 @@ USE = (
 )
 USE_FIXED = USE.replace("await ", "")
 
+#: The same with a second synchronous callee, `load_settings`, which only await-sync reports:
+#: for tests that tell the rules' findings apart.
+FACTORY_WITH_SETTINGS = FACTORY + "\n\ndef load_settings():\n    return {}\n"
+USE_WITH_SETTINGS = (
+    "from pkg.ws import get_websocket_manager, load_settings\n"
+    "\n"
+    "\n"
+    "async def handler(ctx):\n"
+    "    settings = await load_settings()\n"
+    "    return await get_websocket_manager(ctx)\n"
+)
+
 
 @dataclass
 class Completed:

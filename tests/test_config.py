@@ -10,7 +10,7 @@ import pytest
 
 from codefix.config import load_config, parse_table, select_rules
 from codefix.rules import ALL_RULES, RULES_BY_ID, ConfigurationError
-from conftest import invoke, snapshot, write
+from conftest import FACTORY_WITH_SETTINGS, USE_WITH_SETTINGS, invoke, snapshot, write
 
 
 @pytest.mark.parametrize(
@@ -33,15 +33,8 @@ def test_bad_configuration_is_one_error_naming_the_file(tmp_path, content, menti
 
 # --- top-level keys of [tool.codefix] -----------------------------------------------------------
 
-FACTORY = "def get_websocket_manager(ctx=None):\n    return object()\n\n\ndef load_settings():\n    return {}\n"
-USE = (
-    "from pkg.ws import get_websocket_manager, load_settings\n"
-    "\n"
-    "\n"
-    "async def handler(ctx):\n"
-    "    settings = await load_settings()\n"
-    "    return await get_websocket_manager(ctx)\n"
-)
+FACTORY = FACTORY_WITH_SETTINGS
+USE = USE_WITH_SETTINGS
 
 
 def with_config(project: Path, table: str) -> Path:

@@ -18,13 +18,11 @@ from pathlib import Path
 import pytest
 
 from codefix.index import (
-    _AWAITABLE_CONSUMERS,
     ImportRef,
     ModuleInfo,
-    _callee_key,
+    _awaited_calls_at,
     _function_info,
     _FunctionFacts,
-    _last_name,
     _module_level_statements,
     _record_statement,
     analyse_module,
@@ -71,12 +69,7 @@ def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -
     awaited: set[str] = set()
     imported: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
-            key = _callee_key(node.value.func)
-            if key:
-                awaited.add(key)
-        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
-            awaited.update(key for arg in node.args if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)))
+        awaited.update(key for _, key in _awaited_calls_at(node))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
         if isinstance(node, ast.ClassDef):
@@ -183,16 +176,9 @@ def test_the_standard_library_gives_the_reference_entry():
 
 
 def _ast_sites(tree: ast.AST):
-    """The reference: every awaited call and every call handed to a consumer, with its callee key."""
+    """The reference: every node of the tree asked, not only those on lines the text points at."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
-            key = _callee_key(node.value.func)
-            if key:
-                yield node, key
-        elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
-            for arg in node.args:
-                if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)):
-                    yield node, key
+        yield from _awaited_calls_at(node)
 
 
 def assert_text_lines_cover_the_sites(text: str) -> int:

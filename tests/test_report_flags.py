@@ -19,17 +19,10 @@ from codefix.cli import app
 from codefix.formats import statistics
 from codefix.rules import RULES_BY_ID
 from codefix.types import Finding
-from conftest import invoke, snapshot, write
+from conftest import FACTORY_WITH_SETTINGS, USE_WITH_SETTINGS, invoke, snapshot, write
 
-FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager(ctx=None):\n    return Manager()\n\n\ndef load_settings():\n    return {}\n"
-USE = (
-    "from pkg.ws import get_websocket_manager, load_settings\n"
-    "\n"
-    "\n"
-    "async def handler(ctx):\n"
-    "    settings = await load_settings()\n"
-    "    return await get_websocket_manager(ctx)\n"
-)
+FACTORY = FACTORY_WITH_SETTINGS
+USE = USE_WITH_SETTINGS
 MORE = "from pkg.ws import get_websocket_manager\n\n\nasync def again(ctx):\n    return await get_websocket_manager(ctx)\n"
 UNBOUND = "async def other(ctx):\n    return await get_websocket_manager(ctx)\n"
 RULES = ("--rule", "await-websocket", "--rule", "await-sync")

@@ -32,7 +32,7 @@ from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
 from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
-from codefix.shortcut import command_key, shortcut_entry
+from codefix.shortcut import command_key, shortcut_entry, vouches_for_path
 from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
@@ -153,7 +153,7 @@ def _record_shortcut(memo: ResultsMemo, plan: ProjectPlan, options: RunOptions, 
     """
     if options.flags or plan.config.cache_dir(plan.root) != plan.root / CACHE_DIR:
         return
-    if not all(path.suffix == ".py" or path.is_dir() for path in options.paths):
+    if not all(vouches_for_path(str(path)) for path in options.paths):
         return
     config_file = os.path.abspath(options.config_file) if options.config_file is not None else None
     key = command_key(options.rules, config_file, options.force_exclude)
@@ -434,9 +434,10 @@ def run(
     file_rules = [rule for rule in project.rules if not isinstance(rule, ProjectRule)]
     progress.phase("Checking", len(project.targets) if file_rules else 0)
     # Each target's outcome: remembered, an index error, or (None) to analyse, in workers when many.
+    names = {target: relative_name_of_resolved(target, project.root) for target in project.targets}
     planned: list[tuple[str, FileOutcome | Outcome | None]] = []
     for path in project.targets if file_rules else ():
-        relative = relative_name(path, project.root)
+        relative = names[path]
         remembered = memo.get(relative) if memo is not None else None
         index_error = project.index.errors.get(relative)
         if remembered is not None:
@@ -466,7 +467,7 @@ def run(
     analysed.close()  # every outcome was taken: this ends the workers
     for rule in project.rules:
         if isinstance(rule, ProjectRule):
-            key = _project_rule_key(rule, project.root, project.targets)
+            key = _project_rule_key(rule, project.root, project.targets, names)
             remembered = memo.get(key) if memo is not None else None
             if remembered is not None:
                 findings.extend(remembered.findings)

@@ -122,7 +122,6 @@ class ResultsMemo:
 
     def __init__(self, folder: Path, state: str):
         self.path = folder / _FILE_NAME
-        self.state = state
         self._states: dict[str, dict[str, Any]] = {}
         self._dirty = False
         self._shortcuts: dict[str, Any] = {}
@@ -136,15 +135,16 @@ class ResultsMemo:
                 self._shortcuts = shortcuts
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # no memo, or an unreadable one: computed afresh and rewritten
-        #: Whether the memo holds this state at all (a state with no file and no project rule is empty, yet known).
-        self.known = state in self._states
-        self._entries: dict[str, Any] = self._states.pop(state, {})
+        self.state = ""
+        self._entries: dict[str, Any] = {}
+        self.move_to(state)
 
     def move_to(self, state: str) -> None:
         """Use `state` from now on (a remembered scan learns its state after reading the shortcuts)."""
         if self._entries:
             self._states[self.state] = self._entries
         self.state = state
+        #: Whether the memo holds this state at all (a state with no file and no project rule is empty, yet known).
         self.known = state in self._states
         self._entries = self._states.pop(state, {})
 

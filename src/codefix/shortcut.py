@@ -87,11 +87,16 @@ def parse_scan(argv: Sequence[str]) -> ScanCommand | None:
                 output_format = value
             elif name in ("--jobs", "-j") and not (value.isdigit() and int(value) >= 1):
                 return None
-        elif arg.startswith("-") or not (arg.endswith(".py") or os.path.isdir(arg)):
+        elif arg.startswith("-") or not vouches_for_path(arg):
             return None  # an unknown flag, or a path this module does not vouch for (a pytest config file, say)
         else:
             paths.append(str(Path(arg)))
     return ScanCommand(tuple(paths or ["."]), tuple(rules), config_file, force_exclude, output_format, **switches)
+
+
+def vouches_for_path(path: str) -> bool:
+    """A Python file or a folder; a named pytest configuration widens what the project rules check (config_targets.py)."""
+    return path.endswith(".py") or os.path.isdir(path)
 
 
 def command_key(rules: Sequence[str], config_file: str | None, force_exclude: bool | None) -> str:
