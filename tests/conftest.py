@@ -29,6 +29,9 @@ USE_FIXED = USE.replace("await ", "")
 
 #: The same with a second synchronous callee, `load_settings`, which only await-sync reports:
 #: for tests that tell the rules' findings apart.
+#: A file with a syntax error that holds a candidate site, so a run must parse it and
+#: report it (a broken file that no rule can concern is never parsed: test_screening.py).
+BROKEN_WITH_A_SITE = "async def broken(:\n    await get_websocket_manager()\n"
 FACTORY_WITH_SETTINGS = FACTORY + "\n\ndef load_settings():\n    return {}\n"
 USE_WITH_SETTINGS = (
     "from pkg.ws import get_websocket_manager, load_settings\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from codefix.rules import ALL_RULES, RULES_BY_ID
-from conftest import FACTORY, USE, USE_FIXED, assert_parses, git, invoke, run_codefix, run_in_terminal, snapshot, write
+from conftest import BROKEN_WITH_A_SITE, FACTORY, USE, USE_FIXED, assert_parses, git, invoke, run_codefix, run_in_terminal, snapshot, write
 
 
 DELIBERATE = (
@@ -168,7 +168,7 @@ def test_apply_requires_a_rule(project: Path):
 
 
 def test_json_schema(project: Path):
-    write(with_findings(project), {"pkg/broken.py": "def broken(:\n    pass\n"})
+    write(with_findings(project), {"pkg/broken.py": BROKEN_WITH_A_SITE})
     result = invoke("scan", "--format", "json", project, cwd=project)
     assert result.exit_code == 1
     document = json.loads(result.stdout)

@@ -26,7 +26,7 @@ from codefix.formats import FORMATS, render
 from codefix.formats.github import escape_data, escape_property
 from codefix.rules import RULES_BY_ID
 from codefix.types import FileError, Finding, RunResult
-from conftest import FACTORY, FIXTURES, USE, invoke, snapshot, write
+from conftest import BROKEN_WITH_A_SITE, FACTORY, FIXTURES, USE, invoke, snapshot, write
 
 UNBOUND = "async def other(ctx):\n    return await get_websocket_manager(ctx)\n"
 
@@ -40,7 +40,7 @@ def with_findings(root: Path) -> Path:
             "pkg/ws.py": FACTORY,
             "pkg/use.py": USE,
             "pkg/unbound.py": UNBOUND,
-            "pkg/broken.py": "def broken(:\n",
+            "pkg/broken.py": BROKEN_WITH_A_SITE,
         },
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from codefix.engine import RunOptions, run
 from codefix.index import build_index, content_hash
 from codefix.index_cache import CACHE_DIR, IndexCache
+from conftest import BROKEN_WITH_A_SITE
 
 FACTORY = "class Manager:\n    pass\n\n\ndef get_websocket_manager():\n    return Manager()\n"
 USE = "from pkg.ws import get_websocket_manager\n\n\nasync def handler():\n    return await get_websocket_manager()\n"
@@ -20,7 +21,7 @@ def make_project(root: Path) -> Path:
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "ws.py").write_text(FACTORY)
     (root / "pkg" / "use.py").write_text(USE)
-    (root / "pkg" / "broken.py").write_text("def (:\n")
+    (root / "pkg" / "broken.py").write_text(BROKEN_WITH_A_SITE)
     return root
 
 

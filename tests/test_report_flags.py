@@ -19,7 +19,7 @@ from codefix.cli import app
 from codefix.formats import statistics
 from codefix.rules import RULES_BY_ID
 from codefix.types import Finding
-from conftest import FACTORY_WITH_SETTINGS, USE_WITH_SETTINGS, invoke, snapshot, write
+from conftest import BROKEN_WITH_A_SITE, FACTORY_WITH_SETTINGS, USE_WITH_SETTINGS, invoke, snapshot, write
 
 FACTORY = FACTORY_WITH_SETTINGS
 USE = USE_WITH_SETTINGS
@@ -71,7 +71,7 @@ def test_statistics_mark_rules_without_any_fixable_finding():
 
 def test_statistics_as_json(project: Path):
     with_findings(project)
-    write(project, {"pkg/broken.py": "def broken(:\n"})
+    write(project, {"pkg/broken.py": BROKEN_WITH_A_SITE})
     result = invoke("scan", "--statistics", "--format", "json", *RULES, project, cwd=project)
     document = json.loads(result.stdout)
     assert document["version"] == 1
@@ -165,7 +165,7 @@ def test_show_fixes_beside_a_machine_format_goes_to_stderr(project: Path):
 
 def test_quiet_scan_prints_findings_and_errors_only(project: Path):
     with_findings(project)
-    write(project, {"pkg/broken.py": "def broken(:\n"})
+    write(project, {"pkg/broken.py": BROKEN_WITH_A_SITE})
     loud = invoke("scan", *RULES, project, cwd=project)
     quiet = invoke("scan", *RULES, "--quiet", project, cwd=project)
     assert quiet.exit_code == loud.exit_code == 1

@@ -24,12 +24,13 @@ from libcst.metadata import MetadataWrapper
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import Exclusion, find_project_root, forget_resolutions, relative_name, relative_name_of_resolved, walk_project
-from codefix.index import ModuleInfo, ProjectIndex, build_index
+from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex
 from codefix import pyast
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source
 from codefix.resolution import Resolver
+from codefix.screening import screened_index
 from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
 from codefix.shortcut import command_key, shortcut_entry, vouches_for_path
@@ -70,6 +71,8 @@ class Project:
     targets: list[Path] = field(default_factory=list)
     #: Folders under the given paths that could not be listed, with the reason.
     unlistable: list[tuple[Path, str]] = field(default_factory=list)
+    #: Files the screening never parsed: no rule can report anything in them (screening.py).
+    skipped: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -106,20 +109,19 @@ def plan_project(options: RunOptions) -> ProjectPlan:
 def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress: Progress | None = None) -> Project:
     """The plan, plus the project index and rules prepared on it."""
     plan = plan or plan_project(options)
-    index = build_index(
-        plan.root,
-        extra_files=plan.outside_files,
-        use_cache=options.use_cache,
-        exclusion=plan.exclusion,
-        cache_dir=plan.config.cache_dir(plan.root),
-        files=plan.files,
-        workers=options.jobs,
-        progress=progress,
+    workers = options.jobs or os.cpu_count() or 1
+    builder = IndexBuilder(
+        plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root)
     )
+    named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
+    named.update(relative_name(path, plan.root) for path in plan.outside_files)
+    screened = screened_index(builder, plan.rules, named, workers, progress)
+    index = screened.index
     resolver = Resolver(index)
     for rule in plan.rules:
         rule.prepare(index, resolver)
-    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable)
+    skipped = frozenset(builder.relatives[path] for path in screened.skipped)
+    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable, skipped)
 
 
 def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list[Rule], RunResult]:
@@ -442,6 +444,8 @@ def run(
         index_error = project.index.errors.get(relative)
         if remembered is not None:
             planned.append((relative, remembered))
+        elif relative in project.skipped:
+            planned.append((relative, FileOutcome()))
         elif index_error is not None:
             planned.append((relative, FileOutcome(error=FileError(relative, index_error))))
         else:

@@ -622,39 +622,73 @@ def build_index(
     left out: nothing can be imported from them anyway. `files`, when given,
     is the walk of `root` already made by the caller.
     """
-    from codefix.index_cache import IndexCache  # the cache module imports this one
-
     files = list(iter_python_files(root, exclusion=exclusion) if files is None else files)
-    extra_files = list(extra_files)
-    if extra_files:
-        known = {file.resolve() for file in files}
-        files.extend(file for file in extra_files if file.resolve() not in known)
-    relatives = {file: Path(relative_name(file, root)) for file in files}
-    package_dirs = {rel.parent for rel in relatives.values() if rel.name == "__init__.py"}
-    cache = IndexCache(root, cache_dir) if use_cache else None
-    index = ProjectIndex(root)
-    names_of: dict[str, list[str]] = {}
-    jobs: list[tuple[Path, str, str]] = []
-    for file, rel in relatives.items():
-        relative = rel.as_posix()
-        names = module_names_for(rel, package_dirs) or [rel.stem]
-        names_of[relative] = names
-        entry = _cached_entry(cache, file, relative, names[0])
-        if entry is None:
-            jobs.append((file, relative, names[0]))
-        else:
-            _add_entry(index, relative, entry, names)
-    progress = progress or NoProgress()
-    progress.phase("Indexing", len(jobs))
-    for relative, signature, digest, entry in _run_jobs(jobs, workers or os.cpu_count() or 1):
-        progress.advance()
-        if cache is not None and digest:
-            cache.store(relative, signature, digest, entry)
-        _add_entry(index, relative, entry, names_of[relative])
-    if cache is not None:
-        cache.forget_missing(set(names_of))
-        cache.save()
-    return index
+    builder = IndexBuilder(root, files, extra_files, use_cache, workers, cache_dir)
+    builder.add(builder.files, progress)
+    return builder.finish()
+
+
+class IndexBuilder:
+    """An index filled in steps: the screening (screening.py) indexes only the files it cannot rule out.
+
+    Module names come from the whole walk (a package is a folder with an
+    `__init__.py`, indexed or not), and the cache keeps the entries of every
+    walked file, so a file left out of one run keeps its entry for the next.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        files: list[Path],
+        extra_files: Iterable[Path] = (),
+        use_cache: bool = True,
+        workers: int | None = None,
+        cache_dir: Path | None = None,
+    ):
+        from codefix.index_cache import IndexCache  # the cache module imports this one
+
+        files = list(files)
+        extra_files = list(extra_files)
+        if extra_files:
+            known = {file.resolve() for file in files}
+            files.extend(file for file in extra_files if file.resolve() not in known)
+        #: Every file the index may take, each with its name relative to the root.
+        paths = {file: Path(relative_name(file, root)) for file in files}
+        package_dirs = {rel.parent for rel in paths.values() if rel.name == "__init__.py"}
+        self.relatives = {file: rel.as_posix() for file, rel in paths.items()}
+        self.names_of = {rel.as_posix(): module_names_for(rel, package_dirs) or [rel.stem] for rel in paths.values()}
+        self.cache = IndexCache(root, cache_dir) if use_cache else None
+        self.workers = workers or os.cpu_count() or 1
+        self.index = ProjectIndex(root)
+
+    @property
+    def files(self) -> list[Path]:
+        return list(self.relatives)
+
+    def add(self, files: Iterable[Path], progress: Progress | None = None) -> None:
+        """Index these files (of the walk): from the cache when unchanged, else parsed."""
+        jobs: list[tuple[Path, str, str]] = []
+        for file in files:
+            relative = self.relatives[file]
+            names = self.names_of[relative]
+            entry = _cached_entry(self.cache, file, relative, names[0])
+            if entry is None:
+                jobs.append((file, relative, names[0]))
+            else:
+                _add_entry(self.index, relative, entry, names)
+        progress = progress or NoProgress()
+        progress.phase("Indexing", len(jobs))
+        for relative, signature, digest, entry in _run_jobs(jobs, self.workers):
+            progress.advance()
+            if self.cache is not None and digest:
+                self.cache.store(relative, signature, digest, entry)
+            _add_entry(self.index, relative, entry, self.names_of[relative])
+
+    def finish(self) -> ProjectIndex:
+        if self.cache is not None:
+            self.cache.forget_missing(set(self.names_of))
+            self.cache.save()
+        return self.index
 
 
 def _cached_entry(cache, file: Path, relative: str, name: str) -> ModuleInfo | str | None:

@@ -33,6 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
+from codefix.lexical import ScreenedText
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -400,6 +401,17 @@ class AsyncContextRule(Rule):
         if self._call_pattern is None or self._call_pattern.search(text) is None:
             return False
         return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
+
+    def may_concern(self, screened: ScreenedText) -> bool:
+        """A call of a target's name (`trigger_words`) or of a name the file binds itself.
+
+        Every finding starts from a call of a target (see `might_match`); in
+        a module no one imports, a target is either the module's own or one
+        of the importable modules', called by its exported name or an alias
+        the module binds.
+        """
+        called = screened.called_words
+        return not called.isdisjoint(self.trigger_words) or not called.isdisjoint(screened.local_words)
 
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str

@@ -15,6 +15,7 @@ import libcst as cst
 
 from codefix.callees import Verdict, classify
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex, awaited_call_lines
+from codefix.lexical import ScreenedText
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
@@ -209,6 +210,18 @@ class AwaitedSyncCallRule(Rule):
         targets either. Skipping such modules keeps most files unparsed.
         """
         return any(self.may_name_a_target(callee, module, index) for callee in module.awaited_callees)
+
+    def may_concern(self, screened: ScreenedText) -> bool:
+        """An awaited callee (or one handed to `asyncio.run` & co.) whose last name can be a target's.
+
+        A target of a module no one imports is reached by a name that module
+        binds, any other by a name `candidate_names` holds; a callee the
+        text does not show plainly may be anything.
+        """
+        awaited = screened.awaited_last_names
+        if awaited is None:
+            return True
+        return not awaited.isdisjoint(self.candidate_names()) or not awaited.isdisjoint(screened.local_words)
 
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""

@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
 from codefix.index import ModuleInfo, ProjectIndex
+from codefix.lexical import ScreenedText
 from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import ConfigurationError, FileChange, FileError, Finding
@@ -176,6 +177,17 @@ class Rule:
         """Test on the module's index entry, before any LibCST parse; False skips the file."""
         return True
 
+    def may_concern(self, screened: ScreenedText) -> bool:
+        """Whether a file no module can import may hold a finding of this rule, from its text alone.
+
+        Called after `prepare` on the index of the importable modules; False
+        for every rule means the file is never parsed (see screening.py). Only
+        the file itself and the importable modules are within reach of its
+        call sites, so what `prepare` learnt plus the names the file binds
+        decide. True is always safe.
+        """
+        return True
+
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
     ) -> set[int] | None:
@@ -221,6 +233,10 @@ class ProjectRule(Rule):
 
     def check(self, context: FileContext) -> Iterator[Report]:
         return iter(())
+
+    def may_concern(self, screened: ScreenedText) -> bool:
+        """A project rule reads the files it needs itself (`check_project`), not through the index."""
+        return False
 
     def check_project(self, context: ProjectContext) -> ProjectOutcome:
         raise NotImplementedError

@@ -1,0 +1,145 @@
+"""What a file's text alone says about it, read with regular expressions, never parsed.
+
+A cold scan of a monorepo used to parse every file with `ast` to build the
+project index, although most files can neither be reached by a call site's
+resolution nor hold a site of their own. These over-approximations let the
+screening (screening.py) prove that of a file cheaply, so it is never parsed:
+- `module_words`: every word that can name a module in the file: the words of
+  its import statements and every name written after a dot. A module is only
+  ever reached by a name spelled in one of those places (or, for a package,
+  by a relative import: packages are always indexed);
+- `local_words`: every name the file may bind (`def`, `class`, `as`,
+  assignment targets), under which it may call something of its own or an
+  alias of something imported.
+
+Strings and comments only add words; a word is never missed, so a file the
+screen lets go really holds nothing any rule can report.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[^\W\d]\w*")
+#: A name after a dot, over spaces, line breaks, backslashes and comments (`svc.\n    mod`).
+_AFTER_DOT = re.compile(r"\.(?:\s|\\|#[^\n]*)*([^\W\d]\w*)")
+_IMPORT = re.compile(r"\bimport\b")
+#: Names bound by `def`, `class`, `as`, and the targets of `=`, `:=`, `+=` and annotated assignments.
+
+
+def module_words(text: str, whole: bool = False) -> set[str]:
+    """Words that may name a module here; `whole`: every word of the text (`__init__.py`, `conftest.py`)."""
+    if whole:
+        return set(_WORD.findall(text))
+    words = set(_AFTER_DOT.findall(text))
+    for match in _IMPORT.finditer(text):
+        words.update(_WORD.findall(_statement_around(text, match.start(), match.end())))
+    return words
+
+
+def _statement_around(text: str, start: int, end: int) -> str:
+    """The logical line holding `import`: back over `\\` continuations, on to a closing parenthesis."""
+    first = text.rfind("\n", 0, start) + 1
+    while first > 0 and _ends_with_backslash(text, first - 1):
+        first = text.rfind("\n", 0, first - 1) + 1
+    last = text.find("\n", end)
+    while last >= 0 and _ends_with_backslash(text, last):
+        last = text.find("\n", last + 1)
+    last = len(text) if last < 0 else last
+    statement = text[first:last]
+    opening = statement.find("(")
+    if opening >= 0 and ")" not in statement[opening:]:
+        closing = text.find(")", last)
+        statement = text[first : closing + 1 if closing >= 0 else len(text)]
+    return statement
+
+
+def _ends_with_backslash(text: str, newline: int) -> bool:
+    """Whether the line ending at the line feed at `newline` ends with a backslash (CRLF or not)."""
+    before = newline - 1
+    if before >= 0 and text[before] == "\r":
+        before -= 1
+    return before >= 0 and text[before] == "\\"
+
+
+#: Names after `def`, `class` and `as`. No leading `\b`: a literal first lets the search skip ahead fast.
+_DEFINED = re.compile(r"(?:def|class|as)[ \t]+([^\W\d]\w*)")
+#: Read on the reversed text, where the name before `=` (or `+=`, `:=`, ...) comes after it, and the
+#: search can jump from one `=` to the next: ten times faster than looking before each word.
+_ASSIGNED_REVERSED = re.compile(r"=[=!<>+\-*/%&|^@:]*[ \t]*(\w+)")
+
+
+def local_words(text: str) -> set[str]:
+    """Names the file may bind anywhere: after `def`, `class`, `as`, and before any `=` (keywords too)."""
+    words = set(_DEFINED.findall(text))
+    words.update(word[::-1] for word in set(_ASSIGNED_REVERSED.findall(text[::-1])))
+    return words
+
+
+#: The reversed `name(`, unless the reversed name is followed by ` def` or ` class` (`\w++` never gives back).
+_CALLED_REVERSED = re.compile(r"\([ \t\r\n]*(\w++)(?![ \t]+(?:fed|ssalc)\b)")
+
+
+def called_words(text: str) -> set[str]:
+    """Words written right before an opening parenthesis, but for `def f(` and `class C(`: every call's last name is one."""
+    return {word[::-1] for word in set(_CALLED_REVERSED.findall(text[::-1]))}
+
+
+_AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?")
+_CONSUMERS = ("run", "create_task", "ensure_future", "gather", "wait_for", "shield")
+
+
+def awaited_last_names(text: str) -> set[str] | None:
+    """Last names of the callees of `await f(...)`; None when the text may await or hand over something else.
+
+    The text alone, as `index.awaited_call_lines` reads it: a callee that is
+    not plainly `name(` or `a.b.name(`, or any spelling of an API that takes
+    awaitables (`asyncio.run`, `gather`, ...), gives None: "may be anything".
+    """
+    if any(word in text for word in _CONSUMERS):
+        return None
+    names: set[str] = set()
+    for match in _AWAITED.finditer(text):
+        callee = match.group("callee")
+        if callee is None or match.group("call") is None or callee.endswith(".") or ".." in callee:
+            return None
+        names.add(callee.rpartition(".")[2])
+    return names
+
+
+def module_key(relative: str) -> str:
+    """The word any reference to this module must spell: its file name's stem, a package's folder name."""
+    parts = relative.split("/")
+    stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+    if stem == "__init__" and len(parts) > 1:
+        return parts[-2]
+    return stem
+
+
+
+class ScreenedText:
+    """One file's text with the word sets rules screen it by, each computed once, when first asked."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._local: set[str] | None = None
+        self._called: set[str] | None = None
+        self._awaited: tuple[set[str] | None] | None = None
+
+    @property
+    def local_words(self) -> set[str]:
+        if self._local is None:
+            self._local = local_words(self.text)
+        return self._local
+
+    @property
+    def called_words(self) -> set[str]:
+        if self._called is None:
+            self._called = called_words(self.text)
+        return self._called
+
+    @property
+    def awaited_last_names(self) -> set[str] | None:
+        if self._awaited is None:
+            self._awaited = (awaited_last_names(self.text),)
+        return self._awaited[0]

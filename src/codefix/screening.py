@@ -1,0 +1,110 @@
+"""Which files a run must parse at all: the ones a finding can depend on.
+
+Building the index parsed every file with `ast` (about 10 µs a line), which
+made a cold scan of a 4-million-line monorepo take minutes, although most
+files of a monorepo (tests, scripts, leaf modules) are imported by nothing,
+and most of those hold nothing any rule can report. The screening reads every
+file's text once and proves that of as many files as it can, cheaply:
+
+1. A module can only be reached by a name: each import statement and
+   attribute spells the last part of the module's name. Files whose name
+   (file stem, or package folder) no file spells that way are *unimportable*;
+   every other file, every `__init__.py` (relative imports reach packages
+   without naming them) and every file named on the command line is indexed,
+   as before.
+2. The rules are prepared on that index (copies of them: the real ones are
+   prepared on the final index).
+3. An unimportable file is indexed too when a rule says its text may hold a
+   finding (`Rule.may_concern`): its call sites can only reach its own
+   definitions and the importable modules', which the prepared copies know.
+4. The rest are never parsed: nothing can be reported in them, and nothing
+   elsewhere depends on them. Their syntax is not checked either; a file named
+   on the command line always is.
+
+The real rules are then prepared on the index of steps 1 and 3, exactly as
+on a full one: findings are those of a full index (tests/test_screening.py
+compares both on every fixture tree and on generated monorepos).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codefix.index import IndexBuilder, ProjectIndex
+from codefix.lexical import ScreenedText, module_key, module_words
+from codefix.parallel import ordered_map
+from codefix.progress import NoProgress, Progress
+from codefix.resolution import Resolver
+from codefix.rules.base import Rule
+from codefix.sourcefile import SourceError, read_source
+
+#: Files whose every word may name a module: packages re-export, conftests list `pytest_plugins` in strings.
+_READ_WHOLE = frozenset({"__init__.py", "conftest.py"})
+
+#: False indexes every file (tests compare the two).
+SCREEN = True
+
+
+@dataclass
+class ScreenedIndex:
+    index: ProjectIndex
+    #: Files of the walk that were never parsed: nothing can be reported in them.
+    skipped: frozenset[Path]
+
+
+def _words_of(path: Path) -> set[str] | None:
+    """The module words of one file; None when it cannot be read or decoded (the index reports it)."""
+    try:
+        text = read_source(path).text
+    except SourceError:
+        return None
+    return module_words(text, whole=path.name in _READ_WHOLE)
+
+
+def _concerns(path: Path, rules: Sequence[Rule]) -> bool:
+    try:
+        screened = ScreenedText(read_source(path).text)
+    except SourceError:
+        return True
+    return any(rule.may_concern(screened) for rule in rules)
+
+
+def screened_index(
+    builder: IndexBuilder,
+    rules: Sequence[Rule],
+    named: Iterable[str],
+    workers: int,
+    progress: Progress | None = None,
+) -> ScreenedIndex:
+    """Index what the rules may need (see the module docstring); `named`: relative names always indexed."""
+    progress = progress or NoProgress()
+    files = builder.files
+    if not SCREEN:
+        builder.add(files, progress)
+        return ScreenedIndex(builder.finish(), frozenset())
+    spelled: set[str] = set()
+    unreadable: set[Path] = set()
+    for path, words in zip(files, ordered_map(_words_of, files, (), workers)):
+        if words is None:
+            unreadable.add(path)
+        else:
+            spelled |= words
+    named = set(named)
+    eager, rest = [], []
+    for path in files:
+        relative = builder.relatives[path]
+        if path in unreadable or relative in named or path.name == "__init__.py" or module_key(relative) in spelled:
+            eager.append(path)
+        else:
+            rest.append(path)
+    builder.add(eager, progress)
+    probes = [copy.deepcopy(rule) for rule in rules]
+    resolver = Resolver(builder.index)
+    for probe in probes:
+        probe.prepare(builder.index, resolver)
+    concerned = [path for path, needed in zip(rest, ordered_map(_concerns, rest, (probes,), workers)) if needed]
+    builder.add(concerned, progress)
+    return ScreenedIndex(builder.finish(), frozenset(rest) - frozenset(concerned))
