@@ -16,6 +16,7 @@ gets the same outcomes in the same order.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -59,6 +60,9 @@ def ordered_map(
         return
     done = 0
     _inherited = (function, extra)
+    # What the workers inherit (the index, the rules) lives as long as they do:
+    # frozen, the collector never walks it again in any of them.
+    gc.freeze()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     try:
         for result in pool.map(_call_inherited, items, chunksize=CHUNK):
@@ -70,4 +74,5 @@ def ordered_map(
     finally:
         # Not-yet-started work is dropped when the caller stops early (an interrupt, say).
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
         _inherited = None
