@@ -160,8 +160,8 @@ def count_reductions(monkeypatch):
     reduced: list[int] = []
     original = engine.reduce_source
 
-    def counting(text, tree, sites):
-        result = original(text, tree, sites)
+    def counting(text, tree, sites, emptied=()):
+        result = original(text, tree, sites, emptied)
         if result is not None:
             reduced.append(1)
         return result

@@ -28,6 +28,7 @@ def _run(root: Path, fix: bool, screen: bool, monkeypatch, paths: tuple[Path, ..
     project = load_project(options)
     result = run(options, project)
     changes = tuple((c.path, c.before, c.after) for c in result.changes)
+    _run.partial = dict(project.index.partial)  # type: ignore[attr-defined]
     return (result.findings, changes, result.fixed), result.errors, project.skipped
 
 
@@ -57,6 +58,8 @@ def corpus(tmp_path: Path) -> Path:
 def test_a_generated_monorepo_gives_what_a_full_index_gives(corpus: Path, fix: bool, monkeypatch):
     skipped = _assert_same(corpus, fix, monkeypatch)
     assert len(skipped) >= 20, "most leaf modules of the corpus are imported by nothing and hold no site"
+    _run(corpus, fix, True, monkeypatch)
+    assert _run.partial, "files with a planted bug hold many functions no rule needs"
     found, _, _ = _run(corpus, fix, True, monkeypatch)
     assert found[0] or found[1], "there was something to find"
 
@@ -156,3 +159,70 @@ def test_called_local_and_awaited_words():
     assert awaited_last_names("await x\n") is None
     assert awaited_last_names("asyncio.run(main())\n") is None
     assert awaited_last_names("await (yield)\n") is None
+
+
+_FILLER = "".join(f"def filler_{n}(payload):\n    return payload.get({n})\n\n\n" for n in range(12))
+
+#: Files nobody imports, with a planted site among functions no rule needs, and the shapes that
+#: tie a site to code elsewhere in the file (each must survive the emptying), or that cut badly.
+PARTIAL = {
+    "pkg/__init__.py": "",
+    "pkg/db.py": (
+        "from contextlib import asynccontextmanager\n\n\n@asynccontextmanager\nasync def get_client():\n    yield 1\n"
+    ),
+    "pkg/ws.py": "def get_manager():\n    return 1\n",
+    "scripts/holder.py": (
+        "from pkg.db import get_client\n\nCLIENT = get_client()\n\n\n" + _FILLER
+        + "def use():\n    return CLIENT.execute('q')\n\n\n" + _FILLER.replace("filler", "more")
+    ),
+    "scripts/helper.py": (
+        "from pkg.ws import get_manager\n\n\n" + _FILLER + "def fetch():\n    return get_manager()\n\n\n"
+        + _FILLER.replace("filler", "more") + "async def main():\n    await fetch()\n"
+    ),
+    "scripts/decorated.py": (
+        "from pkg.ws import get_manager\n\n\ndef passthrough(f):\n    return f\n\n\n" + _FILLER
+        + "@passthrough\ndef fetch():\n    return 1\n\n\nasync def main():\n    await fetch()\n    await get_manager()\n"
+    ),
+    "scripts/rebinding.py": (
+        "from pkg.ws import get_manager\n\nmanager = None\n\n\n" + _FILLER
+        + "def reset():\n    global get_manager\n    get_manager = None\n\n\n"
+        + "async def main():\n    await get_manager()\n"
+    ),
+    "scripts/templates.py": (
+        "from pkg.ws import get_manager\n\n\ndef t1():\n    a = \"\"\"\nimport x\n\"\"\"\n    return a\n\n\n" + _FILLER
+        + "def t2():\n    b = \"\"\"\nimport y\n\"\"\"\n    return b\n\n\n" + _FILLER.replace("filler", "more")
+        + "async def main():\n    await get_manager()\n"
+    ),
+    # Cut wrongly, what is left parses, but as a string that swallows `main`: the cut must be refused.
+    "scripts/swallowed.py": (
+        "from pkg.ws import get_manager\n\n\n" + _FILLER + "def t1():\n    return \"\"\"\nimport x\n\"\"\"\n\n\n"
+        + "async def main():\n    await get_manager()\n\n\n"
+        + "def t2():\n    return \"\"\"\nimport y\n\"\"\"\n\n\n" + _FILLER.replace("filler", "more")
+    ),
+    "scripts/class_base.py": (
+        "from pkg.db import get_client\n\n\n" + _FILLER + "class Base:\n    def __init__(self):\n        self.client = get_client()\n\n\n"
+        + _FILLER.replace("filler", "more") + "class Child(Base):\n    def run(self):\n        with self.client as c:\n            return c\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("fix", [False, True], ids=["scan", "apply"])
+def test_scopes_tied_to_a_site_survive_the_emptying(tmp_path: Path, fix: bool, monkeypatch):
+    root = write(tmp_path / "partial", PARTIAL)
+    _assert_same(root, fix, monkeypatch)
+    _run(root, fix, True, monkeypatch)
+    assert {"scripts/holder.py", "scripts/helper.py", "scripts/decorated.py", "scripts/rebinding.py"} <= set(_run.partial)
+    # Lines at column 0 inside strings cut the text wrongly: the parse of what is left says so, the whole file is used.
+    assert "scripts/templates.py" not in _run.partial and "scripts/swallowed.py" not in _run.partial
+    if fix:
+        return
+    (findings, _, _), _, _ = _run(root, fix, True, monkeypatch)
+    found = {(f.path, f.rule) for f in findings}
+    assert {
+        ("scripts/helper.py", "await-sync"),
+        ("scripts/decorated.py", "await-sync"),
+        ("scripts/rebinding.py", "await-sync"),
+        ("scripts/templates.py", "await-sync"),
+        ("scripts/swallowed.py", "await-sync"),
+        ("scripts/holder.py", "async-context"),
+    } <= found

@@ -24,11 +24,11 @@ from libcst.metadata import MetadataWrapper
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import Exclusion, find_project_root, forget_resolutions, relative_name, relative_name_of_resolved, walk_project
-from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex
+from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_text
 from codefix import pyast
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
-from codefix.reduction import Reduced, reduce_source
+from codefix.reduction import Reduced, reduce_source, split_lines
 from codefix.resolution import Resolver
 from codefix.screening import screened_index
 from codefix.index_cache import CACHE_DIR
@@ -255,21 +255,26 @@ class FileAnalysis:
         except SourceError as exc:
             return FileOutcome(error=FileError(self.relative, str(exc)))
         module_info = self.project.index.module_at(self.relative)
+        # A file nobody imports may have been indexed without the scopes no rule can need
+        # (screening.py): finding works on that same text; a fix, on the whole file.
+        emptied = self.project.index.partial.get(self.relative, ())
+        text = partial_text(source.text, emptied) if emptied else source.text
         active = [
             rule
             for rule in self.rules
-            if rule.might_match(source.text) and (module_info is None or rule.has_candidates(module_info, self.project.index))
+            if rule.might_match(text) and (module_info is None or rule.has_candidates(module_info, self.project.index))
         ]
         if not active:
             return FileOutcome()
-        reduced = self.reduced(source.text, active, module_info) if REDUCE else None
+        reduced = self.reduced(text, active, module_info, emptied) if REDUCE or emptied else None
         module = self._parse(reduced.text) if reduced is not None else None
         if not isinstance(module, cst.Module):  # no reduced copy, or one LibCST rejects: the whole file decides
             reduced = None
+            text = source.text
             module = self._parse(source.text)
             if isinstance(module, FileError):
                 return FileOutcome(error=module)
-        found = self.reports(module, source.text, active, reduced.original_lines if reduced else None)
+        found = self.reports(module, text, active, reduced.original_lines if reduced else None)
         outcome = FileOutcome(findings=[f for _, _, f in found])
         if not fix or not any(report.fix for _, report, _ in found):
             return outcome
@@ -289,19 +294,30 @@ class FileAnalysis:
                 message = f"LibCST cannot parse this file, though CPython can: {message}"
             return FileError(self.relative, message)
 
-    def reduced(self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None) -> Reduced | None:
-        """The copy of the text LibCST needs for the candidate sites, or None to analyse it all."""
+    def reduced(
+        self, text: str, active: Sequence[Rule], module_info: ModuleInfo | None, emptied: Sequence[tuple[int, int]] = ()
+    ) -> Reduced | None:
+        """The copy of the text LibCST needs for the candidate sites, or None to analyse it all.
+
+        Lines the screening `emptied` are always left out.
+        """
         try:
             tree = pyast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None  # LibCST's parse reports what is wrong
         sites: set[int] = set()
+        everywhere = False
         for rule in active:
-            lines = rule.site_lines(tree, module_info, self.project.index, text)
+            lines = rule.site_lines(tree, module_info, self.project.index, text) if REDUCE else None
             if lines is None:
-                return None
+                everywhere = True
+                break
             sites |= lines
-        return reduce_source(text, tree, sites)
+        if everywhere:
+            if not emptied:
+                return None
+            sites = set(range(1, len(split_lines(text)) + 1))
+        return reduce_source(text, tree, sites, emptied)
 
     def fix(
         self,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name
+from codefix.lexical import blank_lines, split_lines
 from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
 
@@ -502,6 +503,9 @@ class ProjectIndex:
         self._by_path: dict[str, ModuleInfo] = {}
         #: Files that could not be read, decoded or parsed, by relative path.
         self.errors: dict[str, str] = {}
+        #: Files indexed without some of their lines (screening.py), with those lines: the
+        #: engine must analyse the same text, `partial_text(text, lines)`.
+        self.partial: dict[str, tuple[tuple[int, int], ...]] = {}
         self._renaming: list[tuple[ModuleInfo, str, frozenset[str]]] | None = None
         for module in modules:
             self.add(module, (aliases or {}).get(module.path, [module.name]))
@@ -582,41 +586,92 @@ def index_source(raw: bytes, path: Path, relative: str, name: str) -> ModuleInfo
         return "too deeply nested to analyse"
 
 
-def _index_job(job: tuple[Path, str, str]) -> tuple[str, tuple[int, int], str, ModuleInfo | str]:
-    """Read and index one file; runs in worker processes on a cold start."""
-    path, relative, name = job
+Job = tuple[Path, str, str, tuple[tuple[int, int], ...]]
+#: (relative name, stat signature, content hash or "" not to cache it, entry, the lines it was built without)
+JobResult = tuple[str, tuple[int, int], str, "ModuleInfo | str", tuple[tuple[int, int], ...]]
+
+
+def _index_job(job: Job) -> JobResult:
+    """Read and index one file; runs in worker processes on a cold start.
+
+    With lines to leave out (a file nobody imports, see screening.py), the
+    entry is built from the text with those lines emptied, when the cut is
+    clean; such an entry is not cached, since it is only right for this
+    run's screening.
+    """
+    path, relative, name, unneeded = job
     try:
         raw = path.read_bytes()
         stat = path.stat()
     except OSError as exc:
-        return relative, (0, 0), "", f"cannot read: {exc.strerror or exc}"
+        return relative, (0, 0), "", f"cannot read: {exc.strerror or exc}", ()
+    signature = (stat.st_mtime_ns, stat.st_size)
     # An `ast` tree holds no reference cycle, so reference counting frees it
     # whole; the collector's passes over its hundreds of thousands of fresh
     # nodes were ~15% of a parse, for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        partial = _partial_entry(raw, path, relative, name, unneeded) if unneeded else None
+        if partial is not None:
+            return relative, signature, "", partial, unneeded
         entry = index_source(raw, path, relative, name)
     finally:
         if collecting:
             gc.enable()
-    return relative, (stat.st_mtime_ns, stat.st_size), content_hash(raw), entry
+    return relative, signature, content_hash(raw), entry, ()
+
+
+def _partial_entry(
+    raw: bytes, path: Path, relative: str, name: str, unneeded: tuple[tuple[int, int], ...]
+) -> ModuleInfo | None:
+    """The entry of the text without `unneeded` lines; None when that text is not cleanly what is left."""
+    try:
+        text = partial_text(decode_source(path, raw).text, unneeded)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=str(path))
+        if not clean_cut(tree, unneeded):
+            return None
+        return analyse_module(tree, name, relative, path.name == "__init__.py", text)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def partial_text(text: str, unneeded: tuple[tuple[int, int], ...]) -> str:
+    """The text with the `unneeded` lines emptied; the index and the engine must cut alike."""
+    return blank_lines(split_lines(text), list(unneeded))
+
+
+def clean_cut(tree: ast.Module, unneeded: tuple[tuple[int, int], ...]) -> bool:
+    """Whether no statement left spans an emptied stretch.
+
+    The stretches were cut at lines starting at column 0 (lexical.py); a cut
+    inside a string or brackets leaves text that does not parse, or a
+    statement (the string) running over emptied lines: either way the whole
+    file is used instead.
+    """
+    stretches = sorted(unneeded)
+    for statement in tree.body:
+        first, last = _first_line(statement), statement.end_lineno or statement.lineno
+        at = bisect.bisect_right(stretches, (last, last)) - 1
+        if at >= 0 and stretches[at][1] >= first:
+            return False
+    return True
 
 
 #: Below this many files to index, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 200
 
 
-def _run_jobs(
-    jobs: list[tuple[Path, str, str]], workers: int
-) -> Iterator[tuple[int, tuple[str, tuple[int, int], str, ModuleInfo | str]]]:
+def _run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
     """(position in `jobs`, result) for every job, in the order they finish."""
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         yield from enumerate(map(_index_job, jobs))
         return
     # Largest files first, a few per message, so that no worker is left with
     # the long tail's biggest modules at the end.
-    sizes = [_size(path) for path, _, _ in jobs]
+    sizes = [_size(job[0]) for job in jobs]
     order = sorted(range(len(jobs)), key=lambda at: -sizes[at])
     chunk = max(1, min(32, len(jobs) // (workers * 16)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -691,28 +746,40 @@ class IndexBuilder:
     def files(self) -> list[Path]:
         return list(self.relatives)
 
-    def add(self, files: Iterable[Path], progress: Progress | None = None) -> None:
-        """Index these files (of the walk): from the cache when unchanged, else parsed."""
-        jobs: list[tuple[Path, str, str]] = []
+    def add(
+        self,
+        files: Iterable[Path],
+        progress: Progress | None = None,
+        unneeded: dict[Path, tuple[tuple[int, int], ...]] | None = None,
+    ) -> None:
+        """Index these files (of the walk): from the cache when unchanged, else parsed.
+
+        `unneeded`: lines of files nobody imports that no rule can need
+        (screening.py); a file parsed without them is listed in `index.partial`.
+        """
+        unneeded = unneeded or {}
+        jobs: list[Job] = []
         for file in files:
             relative = self.relatives[file]
             names = self.names_of[relative]
             entry = _cached_entry(self.cache, file, relative, names[0])
             if entry is None:
-                jobs.append((file, relative, names[0]))
+                jobs.append((file, relative, names[0], unneeded.get(file, ())))
             else:
                 _add_entry(self.index, relative, entry, names)
         progress = progress or NoProgress()
         progress.phase("Indexing", len(jobs))
-        done: dict[int, tuple[str, ModuleInfo | str]] = {}
-        for at, (relative, signature, digest, entry) in _run_jobs(jobs, self.workers):
+        done: dict[int, tuple[str, ModuleInfo | str, tuple[tuple[int, int], ...]]] = {}
+        for at, (relative, signature, digest, entry, left_out) in _run_jobs(jobs, self.workers):
             progress.advance()
             if self.cache is not None and digest:
                 self.cache.store(relative, signature, digest, entry)
-            done[at] = (relative, entry)
+            done[at] = (relative, entry, left_out)
         for at in range(len(jobs)):  # in the walk's order, whatever order the workers finished in
-            relative, entry = done.pop(at)
+            relative, entry, left_out = done.pop(at)
             _add_entry(self.index, relative, entry, self.names_of[relative])
+            if left_out:
+                self.index.partial[relative] = left_out
 
     def finish(self) -> ProjectIndex:
         if self.cache is not None:

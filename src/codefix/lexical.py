@@ -120,9 +120,10 @@ def module_key(relative: str) -> str:
 class ScreenedText:
     """One file's text with the word sets rules screen it by, each computed once, when first asked."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, local: set[str] | None = None):
+        """`local`: the names bound by the whole file, when `text` is a part of it."""
         self.text = text
-        self._local: set[str] | None = None
+        self._local: set[str] | None = local
         self._called: set[str] | None = None
         self._awaited: tuple[set[str] | None] | None = None
 
@@ -143,3 +144,47 @@ class ScreenedText:
         if self._awaited is None:
             self._awaited = (awaited_last_names(self.text),)
         return self._awaited[0]
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_SCOPE_START = ("def ", "def\t", "async ", "async\t", "class ", "class\t", "@")
+#: A line at column 0 starting with one of these continues the statement before it.
+_CONTINUATIONS = (")", "]", "}")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, as Python's tokenizer counts them (form feeds are not breaks)."""
+    return _LINE.findall(text)
+
+
+def top_level_segments(lines: list[str]) -> list[tuple[int, int, bool]]:
+    """(first line, last line, is a `def`/`class`) for each stretch of lines that seems to hold one top-level statement.
+
+    A statement seems to start at each line that starts at column 0 and is
+    not blank, a comment or a closing bracket; decorators join the `def` or
+    `class` below them. A line at column 0 inside a string or brackets makes
+    a wrong cut: `blank_scopes` users check the cut against a parse of what
+    is left (see screening.py), and fall back to the whole text.
+    """
+    segments: list[list[int | bool]] = []
+    awaiting_definition = False  # inside a decorator run: the `def`/`class` line belongs to it
+    for number, line in enumerate(lines, start=1):
+        if not line or line[0] in " \t\r\n\f#" or line.startswith(_CONTINUATIONS):
+            continue
+        is_scope = line.startswith(_SCOPE_START) and (not line.startswith("async") or line[5:].lstrip().startswith("def"))
+        if awaiting_definition and is_scope:
+            awaiting_definition = line.startswith("@")
+            continue
+        if segments:
+            segments[-1][1] = number - 1
+        segments.append([number, len(lines), is_scope])
+        awaiting_definition = line.startswith("@")
+    return [(int(first), int(last), bool(scope)) for first, last, scope in segments]
+
+
+def blank_lines(lines: list[str], ranges: list[tuple[int, int]]) -> str:
+    """The text with every line of `ranges` (1-based, inclusive) emptied, so every other line keeps its number."""
+    kept = list(lines)
+    for first, last in ranges:
+        kept[first - 1 : last] = ["\n"] * (last - first + 1)
+    return "".join(kept)

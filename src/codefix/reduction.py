@@ -61,12 +61,20 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def reduce_source(text: str, tree: ast.Module, site_lines: Iterable[int]) -> Reduced | None:
-    """The copy of `text` LibCST needs for these sites; None when it would save little."""
+def reduce_source(
+    text: str, tree: ast.Module, site_lines: Iterable[int], emptied: Sequence[tuple[int, int]] = ()
+) -> Reduced | None:
+    """The copy of `text` LibCST needs for these sites; None when it would save little.
+
+    `emptied`: stretches of lines the screening emptied (`index.partial_text`),
+    left out of the copy whatever it saves.
+    """
     lines = split_lines(text)
     sites = sorted(set(site_lines))
     plan = _Planner(sites, lines)
     plan.module(tree.body)
+    for first, last in emptied:
+        plan.replaced.setdefault(first, (last, None))
     if not plan.replaced:
         return None
     kept: list[str] = []
@@ -85,7 +93,7 @@ def reduce_source(text: str, tree: ast.Module, site_lines: Iterable[int]) -> Red
             continue
         kept.append(line)
         numbers.append(number)
-    if len(kept) > WORTHWHILE_SHARE * len(lines):
+    if not emptied and len(kept) > WORTHWHILE_SHARE * len(lines):
         return None
     return Reduced("".join(kept), tuple(numbers))
 

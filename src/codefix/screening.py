@@ -29,12 +29,13 @@ compares both on every fixture tree and on generated monorepos).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codefix.index import IndexBuilder, ProjectIndex
-from codefix.lexical import ScreenedText, module_key, module_words
+from codefix.lexical import ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
@@ -64,12 +65,79 @@ def _words_of(path: Path) -> set[str] | None:
     return module_words(text, whole=path.name in _READ_WHOLE)
 
 
-def _concerns(path: Path, rules: Sequence[Rule]) -> bool:
+def _concerns(path: Path, rules: Sequence[Rule]) -> tuple[bool, tuple[tuple[int, int], ...]]:
+    """Whether a rule may report something in this unimportable file, and the lines none can need."""
     try:
-        screened = ScreenedText(read_source(path).text)
+        text = read_source(path).text
     except SourceError:
-        return True
-    return any(rule.may_concern(screened) for rule in rules)
+        return True, ()
+    screened = ScreenedText(text)
+    if not any(rule.may_concern(screened) for rule in rules):
+        return False, ()
+    return True, _unneeded_scopes(text, screened.local_words, rules)
+
+
+_DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.M)
+_WORD = re.compile(r"[^\W\d]\w*")
+#: Leave a file whole unless this share of its lines can go.
+_WORTH_BLANKING = 0.5
+
+
+def _unneeded_scopes(text: str, local: set[str], rules: Sequence[Rule]) -> tuple[tuple[int, int], ...]:
+    """Top-level `def`s and `class`es of a file nobody imports that nothing reportable can depend on.
+
+    Kept: all module-level code; any scope in which a rule may report (its
+    `may_concern` on the scope's text, with the names the whole file binds)
+    or which spells `global`/`nonlocal`; then, until nothing changes, any
+    scope whose name kept code spells, or which spells a name kept code
+    binds (an object bound to a target's call, used elsewhere). Since nobody
+    imports the file, the rest can matter to nothing: its lines are emptied
+    before the index and the analysis parse it (`blank_lines`).
+    """
+    lines = split_lines(text)
+    segments = top_level_segments(lines)
+    kept_text: list[str] = []
+    candidates: list[tuple[int, int, str, str | None]] = []
+    for first, last, is_scope in segments:
+        part = "".join(lines[first - 1 : last])
+        if not is_scope:
+            kept_text.append(part)
+            continue
+        named = _DEFINED_NAME.search(part)
+        candidates.append((first, last, part, named.group(1) if named else None))
+    if len(candidates) < 2:
+        return ()
+    pending = []
+    for candidate in candidates:
+        part = candidate[2]
+        screened = ScreenedText(part, local)
+        if "global" in part or "nonlocal" in part or any(rule.may_concern(screened) for rule in rules):
+            kept_text.append(part)
+        else:
+            pending.append(candidate)
+    new_text = "".join(kept_text)
+    spelled: set[str] = set()
+    bound: set[str] = set()
+    while new_text and pending:
+        spelled |= set(_WORD.findall(new_text))
+        bound |= local_words(new_text)
+        still, added = [], []
+        for candidate in pending:
+            _, _, part, name = candidate
+            if name is None or name in spelled or _spells_any(part, bound):
+                added.append(part)
+            else:
+                still.append(candidate)
+        pending = still
+        new_text = "".join(added)
+    unneeded = [(first, last) for first, last, _, _ in pending]
+    if sum(last - first + 1 for first, last in unneeded) < _WORTH_BLANKING * len(lines):
+        return ()
+    return tuple(unneeded)
+
+
+def _spells_any(text: str, words: set[str]) -> bool:
+    return bool(words) and not words.isdisjoint(_WORD.findall(text))
 
 
 def screened_index(
@@ -105,6 +173,12 @@ def screened_index(
     resolver = Resolver(builder.index)
     for probe in probes:
         probe.prepare(builder.index, resolver)
-    concerned = [path for path, needed in zip(rest, ordered_map(_concerns, rest, (probes,), workers)) if needed]
-    builder.add(concerned, progress)
+    concerned: list[Path] = []
+    unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
+    for path, (needed, lines) in zip(rest, ordered_map(_concerns, rest, (probes,), workers)):
+        if needed:
+            concerned.append(path)
+            if lines:
+                unneeded[path] = lines
+    builder.add(concerned, progress, unneeded)
     return ScreenedIndex(builder.finish(), frozenset(rest) - frozenset(concerned))
