@@ -38,6 +38,9 @@ from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report,
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
+from codefix import libcst_tables
+
+libcst_tables.install()  # LibCST's visitor tables found once per class (see the module)
 
 
 @dataclass(frozen=True)

@@ -762,7 +762,9 @@ class IndexBuilder:
         for file in files:
             relative = self.relatives[file]
             names = self.names_of[relative]
-            entry = _cached_entry(self.cache, file, relative, names[0])
+            # A file to parse without some lines is not taken from the cache: its
+            # whole entry is as good, but the analysis would then read the whole file.
+            entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0])
             if entry is None:
                 jobs.append((file, relative, names[0], unneeded.get(file, ())))
             else:
