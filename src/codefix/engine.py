@@ -496,7 +496,7 @@ def run(
                 findings.extend(remembered.findings)
                 errors.extend(remembered.errors)
                 continue
-            context = ProjectContext(project.root, project.targets, project.index, project.resolver, options.fix)
+            context = ProjectContext(project.root, project.targets, project.index, project.resolver, options.fix, options.jobs)
             result = rule.check_project(context)
             kept = unsuppressed(project.root, result.findings)
             findings.extend(kept)

@@ -213,6 +213,8 @@ class ProjectContext:
     resolver: Resolver
     #: True for `apply` (dry-run included): compute changes, do not write them.
     fix: bool
+    #: Worker processes a project rule may read files in (`--jobs`); None: one per CPU.
+    jobs: int | None = None
 
 
 @dataclass

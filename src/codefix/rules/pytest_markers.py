@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codefix.discovery import relative_name
+from codefix.parallel import ordered_map
 from codefix.rules._marker_names import BUILTIN_MARKERS, PLUGIN_MARKERS, likely_typo
 from codefix.rules._marker_registration import RegistrationError, registered_bytes
 from codefix.rules._marker_uses import (
@@ -172,6 +174,14 @@ class PytestMarkers(ProjectRule):
         return _MarkerCheck(self, context).run()
 
 
+def _scan_or_reason(path: Path) -> ModuleMarkers | str:
+    """`scan_file`, with its failure as the one-line reason (what a worker can hand back)."""
+    try:
+        return scan_file(path)
+    except MarkerScanError as exc:
+        return str(exc)
+
+
 class _MarkerCheck:
     """One run of the rule over a project: scan, judge, and (for apply) compute the edits."""
 
@@ -241,8 +251,20 @@ class _MarkerCheck:
                 lines += scanned.registrations
         return lines
 
+    def read_ahead(self, paths: list[Path]) -> None:
+        """Scan these files in worker processes (a monorepo's test files are thousands of `ast` parses)."""
+        pending = [path for path in paths if path not in self.scans and self.relative(path) not in self.context.index.errors]
+        workers = self.context.jobs or os.cpu_count() or 1
+        for path, scanned in zip(pending, ordered_map(_scan_or_reason, pending, (), workers)):
+            if isinstance(scanned, str):
+                self.scan_failed.add(path)
+                self.outcome.errors.append(FileError(self.relative(path), f"cannot read its pytest markers: {scanned}"))
+            else:
+                self.scans[path] = scanned
+
     def groups(self) -> dict[Path | None, _Group]:
         groups: dict[Path | None, _Group] = {}
+        self.read_ahead(list(self.context.targets))
         for path in self.context.targets:
             located = self.locator.locate(path.parent)
             key = located.config.path if located.config is not None else None
