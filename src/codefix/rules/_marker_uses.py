@@ -421,15 +421,48 @@ def collect(path: Path, text: str) -> ModuleMarkers:
     return result
 
 
-def scan_file(path: Path) -> ModuleMarkers:
-    """The marker uses and registrations of one file; raises MarkerScanError."""
+def scan_file(path: Path, registered: frozenset[str] | None = None) -> ModuleMarkers:
+    """The marker uses and registrations of one file; raises MarkerScanError.
+
+    With `registered`, a file whose text shows that it uses only those
+    markers and registers none (`plainly_used_markers`) is not parsed: its
+    uses would all be judged registered, so they are not collected.
+    """
     try:
         source = read_source(path)
     except SourceError as exc:
         raise MarkerScanError(str(exc)) from None
     if not might_use_markers(source.text):
         return ModuleMarkers(path)
+    if registered is not None:
+        plain = plainly_used_markers(source.text)
+        if plain is not None and plain <= registered:
+            return ModuleMarkers(path)
     return collect(path, source.text)
+
+
+#: `mark.<name>`, and any `mark` as a word end: with no leading `\b`, both search fast and count alike.
+_PLAIN_USE = re.compile(r"mark\.([^\W\d]\w*)")
+_ANY_MARK = re.compile(r"mark\b")
+#: Spellings that use or register a marker without writing `mark.<name>`.
+_OTHER_SPELLINGS = ("add_marker", "getattr", "addinivalue_line", "pytest_plugins")
+
+
+def plainly_used_markers(text: str) -> set[str] | None:
+    """Every name written as `mark.<name>`, when that is the only way the text may use a marker; else None.
+
+    Every use the `ast` collection finds is then among these names: an
+    alias of `pytest.mark` needs `mark` not followed by `.` (`mark as m`,
+    `m = pytest.mark`), which gives None, and so do the string spellings
+    (`add_marker("x")`, `getattr(pytest.mark, "x")`) and registrations.
+    Strings and comments only add names.
+    """
+    if any(word in text for word in _OTHER_SPELLINGS):
+        return None
+    names = _PLAIN_USE.findall(text)
+    if len(names) != len(_ANY_MARK.findall(text)):
+        return None
+    return set(names)
 
 
 # --- The --fix-typos rewrite ---------------------------------------------------------------

@@ -174,10 +174,11 @@ class PytestMarkers(ProjectRule):
         return _MarkerCheck(self, context).run()
 
 
-def _scan_or_reason(path: Path) -> ModuleMarkers | str:
-    """`scan_file`, with its failure as the one-line reason (what a worker can hand back)."""
+def _scan_or_reason(job: tuple[Path, frozenset[str]]) -> ModuleMarkers | str:
+    """`scan_file` unless the text shows only registered markers; a failure as its one-line reason."""
+    path, registered = job
     try:
-        return scan_file(path)
+        return scan_file(path, registered)
     except MarkerScanError as exc:
         return str(exc)
 
@@ -251,25 +252,46 @@ class _MarkerCheck:
                 lines += scanned.registrations
         return lines
 
-    def read_ahead(self, paths: list[Path]) -> None:
-        """Scan these files in worker processes (a monorepo's test files are thousands of `ast` parses)."""
+    def read_ahead(self, paths: list[Path], registered: dict[Path, frozenset[str]]) -> None:
+        """Scan these files in worker processes (a monorepo's test files are thousands of `ast` parses).
+
+        A file whose text shows that every marker it uses is in `registered`
+        for it is not parsed: nothing in it can be reported.
+        """
         pending = [path for path in paths if path not in self.scans and self.relative(path) not in self.context.index.errors]
         workers = self.context.jobs or os.cpu_count() or 1
-        for path, scanned in zip(pending, ordered_map(_scan_or_reason, pending, (), workers)):
+        jobs = [(path, registered[path]) for path in pending]
+        for path, scanned in zip(pending, ordered_map(_scan_or_reason, jobs, (), workers)):
             if isinstance(scanned, str):
                 self.scan_failed.add(path)
                 self.outcome.errors.append(FileError(self.relative(path), f"cannot read its pytest markers: {scanned}"))
             else:
                 self.scans[path] = scanned
 
-    def groups(self) -> dict[Path | None, _Group]:
+    def registered_base(self, located: Located) -> frozenset[str]:
+        """Markers registered for every test of a group: pytest's and plugins', known ones, the configuration's."""
+        config = located.config
+        listed = config.registered if config is not None and config.style is not None else frozenset()
+        return BUILTIN_MARKERS | PLUGIN_MARKERS.keys() | self.known | listed
+
+    @staticmethod
+    def in_scope(conftests: dict[Path, frozenset[str]], path: Path) -> frozenset[str]:
+        """Markers the conftests above `path` register."""
+        return frozenset().union(*(names for folder, names in conftests.items() if path.is_relative_to(folder)))
+
+    def groups(self, conftests: dict[Path, frozenset[str]]) -> dict[Path | None, _Group]:
         groups: dict[Path | None, _Group] = {}
-        self.read_ahead(list(self.context.targets))
+        registered: dict[Path, frozenset[str]] = {}
         for path in self.context.targets:
             located = self.locator.locate(path.parent)
             key = located.config.path if located.config is not None else None
             group = groups.setdefault(key, _Group(located))
             group.paths.append(path)
+            registered[path] = self.registered_base(located) | self.in_scope(conftests, path)
+        self.read_ahead(list(self.context.targets), registered)
+        for path in self.context.targets:
+            located = self.locator.locate(path.parent)
+            group = groups[located.config.path if located.config is not None else None]
             scanned = self.scan(path)
             if scanned is not None and (scanned.uses or scanned.registrations):
                 group.files.append(scanned)
@@ -314,21 +336,19 @@ class _MarkerCheck:
         return Finding(self.rule.id, self.relative(module.path), use.line, use.col, use.end_line, use.end_col, message, fixable)
 
     def run(self) -> ProjectOutcome:
-        groups = self.groups()
         conftests = self.conftest_registrations({path.parent for path in self.context.targets})
+        groups = self.groups(conftests)
         everywhere = frozenset().union(*conftests.values()) if conftests else frozenset()
         reported_configs: set[Path] = set()
         for group in groups.values():
             target, reason = self.write_target(group)
             self.report_config(group.located, reported_configs)
             config = group.located.config
-            listed = config.registered if config is not None and config.style is not None else frozenset()
-            base = BUILTIN_MARKERS | PLUGIN_MARKERS.keys() | self.known | listed
+            base = self.registered_base(group.located)
             ignored_names = {entry.name: other for other, _ in group.located.ignored for entry in other.entries}
             typos = _TypoJudge(base | everywhere)
             for module in group.files:
-                in_scope = frozenset().union(*(names for folder, names in conftests.items() if module.path.is_relative_to(folder)))
-                for use in self.unregistered_uses(module, base | in_scope):
+                for use in self.unregistered_uses(module, base | self.in_scope(conftests, module.path)):
                     self.judge(module, use, target=target, config=config, reason=reason, typos=typos, ignored_names=ignored_names)
         if self.context.fix:
             self.fix()
