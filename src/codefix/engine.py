@@ -118,7 +118,8 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
     )
     named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
     named.update(relative_name(path, plan.root) for path in plan.outside_files)
-    screened = screened_index(builder, plan.rules, named, workers, progress)
+    targets = [relative_name_of_resolved(target, plan.root) for target in plan.targets]
+    screened = screened_index(builder, plan.rules, named, workers, progress, targets)
     index = screened.index
     resolver = Resolver(index)
     for rule in plan.rules:

@@ -147,8 +147,14 @@ def screened_index(
     named: Iterable[str],
     workers: int,
     progress: Progress | None = None,
+    targets: Iterable[str] | None = None,
 ) -> ScreenedIndex:
-    """Index what the rules may need (see the module docstring); `named`: relative names always indexed."""
+    """Index what the rules may need (see the module docstring).
+
+    `named`: relative names always indexed. `targets`: the relative names a
+    run reports on (None: all); an unimportable file that is not one can
+    matter to nothing reported, and is not even screened.
+    """
     progress = progress or NoProgress()
     files = builder.files
     if not SCREEN:
@@ -170,6 +176,9 @@ def screened_index(
         else:
             rest.append(path)
     builder.add(eager, progress)
+    if targets is not None:
+        reported = set(targets)
+        rest = [path for path in rest if builder.relatives[path] in reported]
     probes = [copy.deepcopy(rule) for rule in rules]
     resolver = Resolver(builder.index)
     for probe in probes:
@@ -182,4 +191,5 @@ def screened_index(
             if lines:
                 unneeded[path] = lines
     builder.add(concerned, progress, unneeded)
-    return ScreenedIndex(builder.finish(), frozenset(rest) - frozenset(concerned))
+    indexed = set(eager) | set(concerned)
+    return ScreenedIndex(builder.finish(), frozenset(path for path in files if path not in indexed))
