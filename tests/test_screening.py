@@ -226,3 +226,17 @@ def test_scopes_tied_to_a_site_survive_the_emptying(tmp_path: Path, fix: bool, m
         ("scripts/swallowed.py", "await-sync"),
         ("scripts/holder.py", "async-context"),
     } <= found
+
+
+@pytest.mark.parametrize("text", ["a\nb\r\nc\rd\n", "x = f(1)\r\ndef g(): f(2)\n\rf (3)", "\r\n\r\n\r\r\n\n", "no break"])
+def test_lines_are_counted_as_the_tokenizer_counts_them(text: str):
+    from codefix.lexical import ScreenedText, calls, calls_of
+    from codefix.reduction import split_lines
+
+    starts = [0]
+    for line in split_lines(text):
+        starts.append(starts[-1] + len(line))
+    screened = ScreenedText(text)
+    for offset in range(len(text)):
+        assert screened.line_at(offset) == next(n for n in range(len(starts)) if starts[n] > offset), offset
+    assert calls_of(text, {"f"}) == [offset for offset, word in calls(text) if word == "f"]

@@ -18,6 +18,7 @@ screen lets go really holds nothing any rule can report.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -85,30 +86,63 @@ def local_words(text: str) -> set[str]:
 _CALLED_REVERSED = re.compile(r"\([ \t\r\n]*(\w++)(?![ \t]+(?:fed|ssalc)\b)")
 
 
+def calls(text: str) -> list[tuple[int, str]]:
+    """(offset, word) for each word written right before an opening parenthesis, but `def f(` and `class C(`.
+
+    Every call's last name is one of them. Read on the reversed text, where
+    the search can jump from one parenthesis to the next.
+    """
+    reversed_text = text[::-1]
+    end = len(text)
+    return [(end - match.end(1), match.group(1)[::-1]) for match in _CALLED_REVERSED.finditer(reversed_text)]
+
+
+def calls_of(text: str, words: set[str]) -> list[int]:
+    """Offsets of the calls (as `calls` finds them) of these words: one search for just them."""
+    if not words:
+        return []
+    alternatives = "|".join(re.escape(word[::-1]) for word in sorted(words, key=len, reverse=True))
+    pattern = re.compile(r"\([ \t\r\n]*(" + alternatives + r")(?!\w)(?![ \t]+(?:fed|ssalc)\b)")
+    end = len(text)
+    return [end - match.end(1) for match in pattern.finditer(text[::-1])]
+
+
 def called_words(text: str) -> set[str]:
-    """Words written right before an opening parenthesis, but for `def f(` and `class C(`: every call's last name is one."""
+    """The words of `calls`, without their offsets (one C-level search, no tuple per call)."""
     return {word[::-1] for word in set(_CALLED_REVERSED.findall(text[::-1]))}
 
 
 _AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?")
 _CONSUMERS = ("run", "create_task", "ensure_future", "gather", "wait_for", "shield")
+_CONSUMER = re.compile("|".join(_CONSUMERS))
 
 
-def awaited_last_names(text: str) -> set[str] | None:
-    """Last names of the callees of `await f(...)`; None when the text may await or hand over something else.
+def awaited_callees(text: str) -> list[tuple[int, str | None]]:
+    """(offset, last name of the callee) of each `await f(...)`; None for what may be awaited otherwise.
 
     The text alone, as `index.awaited_call_lines` reads it: a callee that is
     not plainly `name(` or `a.b.name(`, or any spelling of an API that takes
     awaitables (`asyncio.run`, `gather`, ...), gives None: "may be anything".
     """
-    if any(word in text for word in _CONSUMERS):
-        return None
-    names: set[str] = set()
+    found: list[tuple[int, str | None]] = []
+    if "run" in text or "create_task" in text or "ensure_future" in text or "gather" in text or "wait_for" in text or "shield" in text:
+        found.extend((match.start(), None) for match in _CONSUMER.finditer(text))
     for match in _AWAITED.finditer(text):
         callee = match.group("callee")
         if callee is None or match.group("call") is None or callee.endswith(".") or ".." in callee:
+            found.append((match.start(), None))
+        else:
+            found.append((match.start(), callee.rpartition(".")[2]))
+    return found
+
+
+def awaited_last_names(text: str) -> set[str] | None:
+    """The last names of `awaited_callees`; None when one may be anything."""
+    names: set[str] = set()
+    for _, last in awaited_callees(text):
+        if last is None:
             return None
-        names.add(callee.rpartition(".")[2])
+        names.add(last)
     return names
 
 
@@ -122,15 +156,19 @@ def module_key(relative: str) -> str:
 
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 class ScreenedText:
-    """One file's text with the word sets rules screen it by, each computed once, when first asked."""
+    """One file's text (or a part of it) with what rules screen it by, each computed once, when first asked."""
 
     def __init__(self, text: str, local: set[str] | None = None):
         """`local`: the names bound by the whole file, when `text` is a part of it."""
         self.text = text
-        self._local: set[str] | None = local
+        self._local = local
+        self._calls: list[tuple[int, str]] | None = None
         self._called: set[str] | None = None
-        self._awaited: tuple[set[str] | None] | None = None
+        self._awaited: list[tuple[int, str | None]] | None = None
 
     @property
     def local_words(self) -> set[str]:
@@ -145,10 +183,31 @@ class ScreenedText:
         return self._called
 
     @property
-    def awaited_last_names(self) -> set[str] | None:
+    def calls(self) -> list[tuple[int, str]]:
+        if self._calls is None:
+            self._calls = calls(self.text)
+        return self._calls
+
+    @property
+    def awaited_callees(self) -> list[tuple[int, str | None]]:
         if self._awaited is None:
-            self._awaited = (awaited_last_names(self.text),)
-        return self._awaited[0]
+            self._awaited = awaited_callees(self.text)
+        return self._awaited
+
+    def line_at(self, offset: int) -> int:
+        """The 1-based line of a character, counted as Python's tokenizer counts lines (CRLF, CR or LF).
+
+        Counted afresh for each offset: rules ask for a few lines of a file,
+        and a count runs at C speed where a table of line starts would cost
+        a Python step per line of the file.
+        """
+        text = self.text
+        breaks = text.count("\n", 0, offset)
+        if "\r" in text:
+            breaks += text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
+            if offset > 0 and text[offset - 1] == "\r" and text[offset : offset + 1] == "\n":
+                breaks -= 1  # the LF of a CRLF: its CR, counted above, does not end the line alone
+        return breaks + 1
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

@@ -28,6 +28,7 @@ compares both on every fixture tree and on generated monorepos).
 
 from __future__ import annotations
 
+import bisect
 import copy
 import re
 from collections.abc import Iterable, Sequence
@@ -72,9 +73,15 @@ def _concerns(path: Path, rules: Sequence[Rule]) -> tuple[bool, tuple[tuple[int,
     except SourceError:
         return True, ()
     screened = ScreenedText(text)
-    if not any(rule.may_concern(screened) for rule in rules):
+    lines: set[int] = set()
+    for rule in rules:
+        found = rule.concern_lines(screened)
+        if found is None:
+            return True, ()
+        lines |= found
+    if not lines:
         return False, ()
-    return True, _unneeded_scopes(text, screened.local_words, rules)
+    return True, _unneeded_scopes(text, lines)
 
 
 _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.M)
@@ -83,38 +90,31 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _WORTH_BLANKING = 0.5
 
 
-def _unneeded_scopes(text: str, local: set[str], rules: Sequence[Rule]) -> tuple[tuple[int, int], ...]:
+def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int], ...]:
     """Top-level `def`s and `class`es of a file nobody imports that nothing reportable can depend on.
 
-    Kept: all module-level code; any scope in which a rule may report (its
-    `may_concern` on the scope's text, with the names the whole file binds)
-    or which spells `global`/`nonlocal`; then, until nothing changes, any
-    scope whose name kept code spells, or which spells a name kept code
-    binds (an object bound to a target's call, used elsewhere). Since nobody
-    imports the file, the rest can matter to nothing: its lines are emptied
-    before the index and the analysis parse it (`blank_lines`).
+    Kept: all module-level code; any scope holding a line where a rule may
+    report (`Rule.concern_lines`) or spelling `global`/`nonlocal`; then,
+    until nothing changes, any scope whose name kept code spells, or which
+    spells a name kept code binds (an object bound to a target's call, used
+    elsewhere). Since nobody imports the file, the rest can matter to
+    nothing: its lines are emptied before the index and the analysis parse
+    it (`index.partial_text`).
     """
     lines = split_lines(text)
-    segments = top_level_segments(lines)
+    signals = sorted(concern_lines)
     kept_text: list[str] = []
-    candidates: list[tuple[int, int, str, str | None]] = []
-    for first, last, is_scope in segments:
+    pending: list[tuple[int, int, str, str | None]] = []
+    for first, last, is_scope in top_level_segments(lines):
         part = "".join(lines[first - 1 : last])
-        if not is_scope:
+        at = bisect.bisect_left(signals, first)
+        if not is_scope or (at < len(signals) and signals[at] <= last) or "global" in part or "nonlocal" in part:
             kept_text.append(part)
             continue
         named = _DEFINED_NAME.search(part)
-        candidates.append((first, last, part, named.group(1) if named else None))
-    if len(candidates) < 2:
+        pending.append((first, last, part, named.group(1) if named else None))
+    if len(pending) < 2:
         return ()
-    pending = []
-    for candidate in candidates:
-        part = candidate[2]
-        screened = ScreenedText(part, local)
-        if "global" in part or "nonlocal" in part or any(rule.may_concern(screened) for rule in rules):
-            kept_text.append(part)
-        else:
-            pending.append(candidate)
     new_text = "".join(kept_text)
     spelled: set[str] = set()
     bound: set[str] = set()

@@ -33,7 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
-from codefix.lexical import ScreenedText
+from codefix.lexical import ScreenedText, calls_of
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -402,8 +402,8 @@ class AsyncContextRule(Rule):
             return False
         return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
 
-    def may_concern(self, screened: ScreenedText) -> bool:
-        """A call of a target's name (`trigger_words`) or of a name the file binds itself.
+    def concern_lines(self, screened: ScreenedText) -> set[int] | None:
+        """Calls of a target's name (`trigger_words`) or of a name the file binds itself.
 
         Every finding starts from a call of a target (see `might_match`); in
         a module no one imports, a target is either the module's own or one
@@ -411,7 +411,10 @@ class AsyncContextRule(Rule):
         the module binds.
         """
         called = screened.called_words
-        return not called.isdisjoint(self.trigger_words) or not called.isdisjoint(screened.local_words)
+        wanted = (called & self.trigger_words) | (called & screened.local_words)
+        if not wanted:
+            return set()
+        return {screened.line_at(offset) for offset in calls_of(screened.text, wanted)}
 
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str

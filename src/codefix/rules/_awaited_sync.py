@@ -211,17 +211,19 @@ class AwaitedSyncCallRule(Rule):
         """
         return any(self.may_name_a_target(callee, module, index) for callee in module.awaited_callees)
 
-    def may_concern(self, screened: ScreenedText) -> bool:
-        """An awaited callee (or one handed to `asyncio.run` & co.) whose last name can be a target's.
+    def concern_lines(self, screened: ScreenedText) -> set[int] | None:
+        """Awaits (or calls handed to `asyncio.run` & co.) whose callee's last name can be a target's.
 
         A target of a module no one imports is reached by a name that module
         binds, any other by a name `candidate_names` holds; a callee the
         text does not show plainly may be anything.
         """
-        awaited = screened.awaited_last_names
-        if awaited is None:
-            return True
-        return not awaited.isdisjoint(self.candidate_names()) or not awaited.isdisjoint(screened.local_words)
+        names = self.candidate_names()
+        return {
+            screened.line_at(offset)
+            for offset, last in screened.awaited_callees
+            if last is None or last in names or last in screened.local_words
+        }
 
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""

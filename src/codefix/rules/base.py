@@ -181,12 +181,20 @@ class Rule:
         """Whether a file no module can import may hold a finding of this rule, from its text alone.
 
         Called after `prepare` on the index of the importable modules; False
-        for every rule means the file is never parsed (see screening.py). Only
-        the file itself and the importable modules are within reach of its
-        call sites, so what `prepare` learnt plus the names the file binds
-        decide. True is always safe.
+        for every rule means the file is never parsed (see screening.py).
         """
-        return True
+        lines = self.concern_lines(screened)
+        return lines is None or bool(lines)
+
+    def concern_lines(self, screened: ScreenedText) -> set[int] | None:
+        """The lines of a file no module can import where a finding of this rule may start; None: anywhere.
+
+        Only the file itself and the importable modules are within reach of
+        its call sites, so what `prepare` learnt plus the names the file
+        binds decide. A superset is fine; None is always safe. The screening
+        keeps the top-level scopes holding these lines (and what they need).
+        """
+        return None
 
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
@@ -236,9 +244,9 @@ class ProjectRule(Rule):
     def check(self, context: FileContext) -> Iterator[Report]:
         return iter(())
 
-    def may_concern(self, screened: ScreenedText) -> bool:
+    def concern_lines(self, screened: ScreenedText) -> set[int] | None:
         """A project rule reads the files it needs itself (`check_project`), not through the index."""
-        return False
+        return set()
 
     def check_project(self, context: ProjectContext) -> ProjectOutcome:
         raise NotImplementedError
