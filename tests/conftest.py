@@ -155,3 +155,14 @@ def read_terminal(leader: int) -> list[bytes]:
             break
         chunks.append(chunk)
     return chunks
+
+
+def generated_corpus(root: Path, files: int, seed: int, largest: int) -> dict[str, list[list[object]]]:
+    """The benchmark's synthetic monorepo (benchmarks/make_corpus.py) at `root`; returns the planted bugs."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from make_corpus import make_corpus
+    finally:
+        sys.path.pop(0)
+    return make_corpus(root, files, seed=seed, largest=largest)
+

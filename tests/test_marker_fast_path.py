@@ -9,16 +9,14 @@ spare parses, or a check that never answers would pass unnoticed.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import pytest
 
 from codefix import parallel
 from codefix.engine import RunOptions, load_project, run
 from codefix.rules import _marker_uses
 from codefix.rules._marker_uses import plainly_used_markers
-from conftest import FIXTURES, copy_tree, write
+from conftest import FIXTURES, copy_tree, generated_corpus, write
 
 
 def _run(root: Path, fix: bool, monkeypatch, plain: bool) -> tuple:
@@ -66,13 +64,8 @@ def test_every_fixture_tree(tmp_path: Path, monkeypatch):
 
 
 def test_a_generated_monorepo(tmp_path: Path, monkeypatch):
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
     root = tmp_path / "corpus"
-    make_corpus(root, 150, seed=3, largest=12)
+    generated_corpus(root, 150, seed=3, largest=12)
     _assert_same(root, monkeypatch)
     tests = len(list(root.rglob("test_*.py")))
     assert _parses(root, monkeypatch) < tests / 2, "most test files use only registered markers"

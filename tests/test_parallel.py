@@ -8,14 +8,13 @@ worker that dies mid-run must cost time, not outcomes.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from codefix import parallel
 from codefix.engine import RunOptions, load_project, run
-from conftest import FIXTURES, copy_tree
+from conftest import FIXTURES, copy_tree, generated_corpus
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="workers are forked")
 
@@ -28,13 +27,8 @@ def _run(root: Path, jobs: int, fix: bool) -> tuple:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
     root = tmp_path / "corpus"
-    make_corpus(root, 40, seed=5, largest=12)
+    generated_corpus(root, 40, seed=5, largest=12)
     return root
 
 

@@ -12,7 +12,6 @@ there, the answers must be equal (`may_report`) and the lines a superset
 from __future__ import annotations
 
 import ast
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from codefix.rules._async_context_core import (
     _names_bound_to,
     _ShapeFilter,
 )
-from conftest import copy_tree
+from conftest import copy_tree, generated_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -78,12 +77,7 @@ def reference_site_lines(shape: _ShapeFilter, text: str) -> set[int]:
 
 
 def _generated(tmp_path: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
-    make_corpus(tmp_path / "corpus", 80, seed=3, largest=20)
+    generated_corpus(tmp_path / "corpus", 80, seed=3, largest=20)
     return tmp_path / "corpus"
 
 

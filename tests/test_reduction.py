@@ -9,7 +9,6 @@ blanks anything at all.
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from libcst.metadata import CodePosition, CodeRange
 from codefix.reduction import MappedPositions, Reduced, reduce_source, split_lines
 from codefix.rules import ALL_RULES
 from codefix.rules.base import ProjectRule
-from conftest import copy_tree, write
+from conftest import copy_tree, generated_corpus, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FILE_RULES = tuple(rule.id for rule in ALL_RULES if not issubclass(rule, ProjectRule))
@@ -193,13 +192,8 @@ def test_the_fixture_trees_do_exercise_reduction(tmp_path: Path, count_reduction
 def test_a_generated_monorepo_gives_the_same_findings_with_and_without_reduction(
     tmp_path: Path, monkeypatch, count_reductions
 ):
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
     root = tmp_path / "corpus"
-    planted = make_corpus(root, 150, seed=11, largest=25)
+    planted = generated_corpus(root, 150, seed=11, largest=25)
     monkeypatch.setattr(engine, "REDUCE", False)
     whole = _scan(root, FILE_RULES)
     monkeypatch.setattr(engine, "REDUCE", True)

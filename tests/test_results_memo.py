@@ -15,7 +15,7 @@ import pytest
 
 from codefix import engine
 from codefix.engine import RunOptions, execute
-from conftest import copy_tree, invoke, write
+from conftest import copy_tree, generated_corpus, invoke, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -139,15 +139,8 @@ def test_fixture_trees_scan_the_same_cold_warm_and_without_cache(tree: str, tmp_
 
 
 def test_a_generated_monorepo_scans_the_same_with_any_number_of_jobs_and_with_or_without_cache(tmp_path: Path):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
     root = tmp_path / "corpus"
-    make_corpus(root, 260, seed=5, largest=12)  # past the index's threshold for worker processes
+    generated_corpus(root, 260, seed=5, largest=12)  # past the index's threshold for worker processes
     reports = [
         invoke("scan", "--format", "json", "--no-cache", "--jobs", "1", ".", cwd=root),
         invoke("scan", "--format", "json", "--no-cache", "--jobs", "2", ".", cwd=root),

@@ -11,7 +11,6 @@ pass the oracle unnoticed.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from codefix import screening
 from codefix.engine import RunOptions, load_project, run
 from codefix.lexical import awaited_last_names, called_words, local_words, module_key, module_words
-from conftest import FIXTURES, copy_tree, invoke, write
+from conftest import FIXTURES, copy_tree, generated_corpus, invoke, write
 
 
 def _run(root: Path, fix: bool, screen: bool, monkeypatch, paths: tuple[Path, ...] | None = None):
@@ -44,13 +43,8 @@ def _assert_same(root: Path, fix: bool, monkeypatch) -> frozenset[str]:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    try:
-        from make_corpus import make_corpus
-    finally:
-        sys.path.pop(0)
     root = tmp_path / "corpus"
-    make_corpus(root, 60, seed=11, largest=12)
+    generated_corpus(root, 60, seed=11, largest=12)
     return root
 
 

@@ -10,7 +10,6 @@ the run goes on.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import warnings
