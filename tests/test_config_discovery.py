@@ -287,7 +287,8 @@ def test_cache_dir_is_relative_to_the_project_root(project: Path):
     assert not (project / "pkg/var").exists()
     files = sorted(p.name for p in (project / "var/cache/codefix").iterdir())
     assert files[0] == ".gitignore" and files[1].startswith("index-") and files[2].startswith("results-")
-    assert len(files) == 3
+    assert files[3].startswith("words-")
+    assert len(files) == 4
 
 
 def test_an_absolute_cache_dir_is_used_as_it_is(project: Path, tmp_path: Path):

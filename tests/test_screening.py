@@ -234,3 +234,42 @@ def test_lines_are_counted_as_the_tokenizer_counts_them(text: str):
     for offset in range(len(text)):
         assert screened.line_at(offset) == next(n for n in range(len(starts)) if starts[n] > offset), offset
     assert calls_of(text, {"f"}) == [offset for offset, word in calls(text) if word == "f"]
+
+
+def test_the_words_of_unchanged_files_come_from_the_cache(tmp_path: Path, monkeypatch):
+    from codefix.engine import RunOptions, load_project
+
+    root = write(tmp_path / "cached", {**REACH, "tools/broken.py": "x = 1\n"})
+    read: list[str] = []
+    original = screening._words_of
+
+    def counting(path: Path):
+        read.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(screening, "_words_of", counting)
+    options = RunOptions(paths=(root,), use_cache=True, jobs=1)
+    load_project(options)
+    assert len(read) == len(REACH) - 1  # every Python file, once
+    read.clear()
+    load_project(options)
+    assert read == []
+    (root / "scripts" / "clean.py").write_text("import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n")
+    load_project(options)
+    assert read == ["clean.py"]
+
+
+def test_an_edit_that_starts_importing_a_module_is_seen_through_the_cache(tmp_path: Path):
+    root = write(
+        tmp_path / "edited",
+        {
+            "pyproject.toml": "",
+            "lib.py": "def helper():\n    return 1\n",
+            "app.py": "async def main():\n    return 1\n",
+        },
+    )
+    assert "await-sync" not in invoke("scan", ".", cwd=root).stdout
+    (root / "app.py").write_text("from lib import helper\n\n\nasync def main():\n    return await helper()\n")
+    cached = invoke("scan", ".", cwd=root)
+    assert "app.py:5:12: await-sync" in cached.stdout
+    assert cached.stdout == invoke("scan", ".", "--no-cache", cwd=root).stdout

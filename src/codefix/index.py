@@ -737,10 +737,19 @@ class IndexBuilder:
         paths = {file: Path(relative_name(file, root)) for file in files}
         package_dirs = {rel.parent for rel in paths.values() if rel.name == "__init__.py"}
         self.relatives = {file: rel.as_posix() for file, rel in paths.items()}
-        self.names_of = {rel.as_posix(): module_names_for(rel, package_dirs) or [rel.stem] for rel in paths.values()}
+        self._package_dirs = package_dirs
+        #: Import names of the files indexed so far (worked out only for those: most are never indexed).
+        self.names_of: dict[str, list[str]] = {}
         self.cache = IndexCache(root, cache_dir) if use_cache else None
         self.workers = workers or os.cpu_count() or 1
         self.index = ProjectIndex(root)
+
+    def _names(self, relative: str) -> list[str]:
+        names = self.names_of.get(relative)
+        if names is None:
+            rel = Path(relative)
+            names = self.names_of[relative] = module_names_for(rel, self._package_dirs) or [rel.stem]
+        return names
 
     @property
     def files(self) -> list[Path]:
@@ -761,7 +770,7 @@ class IndexBuilder:
         jobs: list[Job] = []
         for file in files:
             relative = self.relatives[file]
-            names = self.names_of[relative]
+            names = self._names(relative)
             # A file to parse without some lines is not taken from the cache: its
             # whole entry is as good, but the analysis would then read the whole file.
             entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0])
@@ -785,7 +794,7 @@ class IndexBuilder:
 
     def finish(self) -> ProjectIndex:
         if self.cache is not None:
-            self.cache.forget_missing(set(self.names_of))
+            self.cache.forget_missing(set(self.relatives.values()))
             self.cache.save()
         return self.index
 

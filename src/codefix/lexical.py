@@ -18,8 +18,10 @@ screen lets go really holds nothing any rule can report.
 
 from __future__ import annotations
 
-import bisect
 import re
+
+#: Bump when what `module_words` finds changes: the words cache (words_cache.py) is keyed by it.
+VERSION = 1
 
 _WORD = re.compile(r"[^\W\d]\w*")
 #: A name after a dot, over spaces, line breaks, backslashes and comments (`svc.\n    mod`).

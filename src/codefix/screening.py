@@ -42,6 +42,7 @@ from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
 from codefix.rules.base import Rule
 from codefix.sourcefile import SourceError, read_source
+from codefix.words_cache import WordsCache
 
 #: Files whose every word may name a module: packages re-export, conftests list `pytest_plugins` in strings.
 _READ_WHOLE = frozenset({"__init__.py", "conftest.py"})
@@ -57,13 +58,45 @@ class ScreenedIndex:
     skipped: frozenset[Path]
 
 
-def _words_of(path: Path) -> set[str] | None:
-    """The module words of one file; None when it cannot be read or decoded (the index reports it)."""
+def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None]:
+    """The stat signature and module words of one file; words None when it cannot be read or decoded."""
     try:
+        stat = path.stat()
         text = read_source(path).text
-    except SourceError:
-        return None
-    return module_words(text, whole=path.name in _READ_WHOLE)
+    except (OSError, SourceError):
+        return None, None
+    return (stat.st_mtime_ns, stat.st_size), module_words(text, whole=path.name in _READ_WHOLE)
+
+
+def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> tuple[set[str], set[Path]]:
+    """Every module word of the project, and the files that could not be read; unchanged files from the cache."""
+    cache = WordsCache(builder.cache.folder) if builder.cache is not None else None
+    spelled: set[str] = set()
+    unreadable: set[Path] = set()
+    to_read: list[Path] = []
+    for path in files:
+        words = None
+        if cache is not None:
+            try:
+                stat = path.stat()
+                words = cache.lookup(builder.relatives[path], (stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                pass
+        if words is None:
+            to_read.append(path)
+        else:
+            spelled |= words
+    for path, (signature, words) in zip(to_read, ordered_map(_words_of, to_read, (), workers)):
+        if words is None:
+            unreadable.add(path)
+            continue
+        spelled |= words
+        if cache is not None and signature is not None:
+            cache.store(builder.relatives[path], signature, words)
+    if cache is not None:
+        cache.forget_missing(set(builder.relatives.values()))
+        cache.save()
+    return spelled, unreadable
 
 
 def _concerns(path: Path, rules: Sequence[Rule]) -> tuple[bool, tuple[tuple[int, int], ...]]:
@@ -160,13 +193,7 @@ def screened_index(
     if not SCREEN:
         builder.add(files, progress)
         return ScreenedIndex(builder.finish(), frozenset())
-    spelled: set[str] = set()
-    unreadable: set[Path] = set()
-    for path, words in zip(files, ordered_map(_words_of, files, (), workers)):
-        if words is None:
-            unreadable.add(path)
-        else:
-            spelled |= words
+    spelled, unreadable = _spelled_words(builder, files, workers)
     named = set(named)
     eager, rest = [], []
     for path in files:
