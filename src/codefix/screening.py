@@ -14,12 +14,18 @@ file's text once and proves that of as many files as it can, cheaply:
    as before.
 2. The rules are prepared on that index (copies of them: the real ones are
    prepared on the final index).
-3. An unimportable file is indexed too when a rule says its text may hold a
-   finding (`Rule.may_concern`): its call sites can only reach its own
-   definitions and the importable modules', which the prepared copies know.
-4. The rest are never parsed: nothing can be reported in them, and nothing
+3. An unimportable file the run reports on is indexed too when a rule names
+   lines of its text where it may report (`Rule.concern_lines`): its call
+   sites can only reach its own definitions and the importable modules',
+   which the prepared copies know. It is parsed without the top-level
+   scopes nothing on those lines depends on (`_unneeded_scopes`), their
+   lines emptied so that positions do not move.
+4. The rest are never parsed: nothing reported can be in them, and nothing
    elsewhere depends on them. Their syntax is not checked either; a file named
    on the command line always is.
+
+Module words depend on a file's text alone and are cached by stat
+(words_cache.py); everything that depends on the rules is redone each run.
 
 The real rules are then prepared on the index of steps 1 and 3, exactly as
 on a full one: findings are those of a full index (tests/test_screening.py
@@ -54,7 +60,7 @@ SCREEN = True
 @dataclass
 class ScreenedIndex:
     index: ProjectIndex
-    #: Files of the walk that were never parsed: nothing can be reported in them.
+    #: Files of the walk that were never parsed: nothing this run reports can be in them.
     skipped: frozenset[Path]
 
 
