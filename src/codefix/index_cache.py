@@ -54,26 +54,56 @@ def ensure_cache_folder(folder: Path) -> None:
         ignore.write_text("# Written by codefix: its cache never belongs in a commit.\n*\n")
 
 
-class IndexCache:
-    """Entries by relative path; `save` writes only when something changed."""
+class CacheFile:
+    """One JSON file of the cache folder holding a record per relative path; `save` writes only when something changed.
 
-    def __init__(self, root: Path, folder: Path | None = None):
-        #: `cache-dir` of the configuration (relative to the root), else `.codefix_cache`.
-        self.folder = root / (folder or CACHE_DIR)
-        self.path = self.folder / f"index-{__version__}-{_SCHEMA}-{CODEC_VERSION}.json"
-        self._entries: dict[str, list[Any]] = {}
+    Its name starts with `kind` and carries whatever versions its layout
+    depends on; files of the same kind with other versions are removed when
+    it is written.
+    """
+
+    def __init__(self, folder: Path, kind: str, versions: str):
+        self.folder = folder
+        self.kind = kind
+        self.path = folder / f"{kind}-{versions}.json"
+        self._entries: dict[str, Any] = {}
         self._dirty = False
-        self.hits = 0
-        self.misses = 0
-        self._load()
-
-    def _load(self) -> None:
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
         if isinstance(document, dict) and isinstance(document.get("files"), dict):
             self._entries = document["files"]
+
+    def forget_missing(self, present: set[str]) -> None:
+        for relative in [r for r in self._entries if r not in present]:
+            del self._entries[relative]
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            ensure_cache_folder(self.folder)
+            for stale in self.folder.glob(f"{self.kind}-*.json"):
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
+            write_atomically(self.path, cache_json.dumps({"files": self._entries}))
+        except OSError:
+            pass  # a read-only checkout still gets its scan; only the speed-up is lost
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+
+class IndexCache(CacheFile):
+    """Index entries by relative path."""
+
+    def __init__(self, root: Path, folder: Path | None = None):
+        #: `cache-dir` of the configuration (relative to the root), else `.codefix_cache`.
+        super().__init__(root / (folder or CACHE_DIR), "index", f"{__version__}-{_SCHEMA}-{CODEC_VERSION}")
+        self.hits = 0
+        self.misses = 0
 
     def lookup(self, relative: str, signature: tuple[int, int], read: Callable[[], bytes]) -> Entry | None:
         """The cached entry if the file is unchanged; `read` is called only when its stat changed."""
@@ -102,23 +132,3 @@ class IndexCache:
     def store(self, relative: str, signature: tuple[int, int], digest: str, entry: Entry) -> None:
         self._entries[relative] = [list(signature), digest, _encode(entry)]
         self._dirty = True
-
-    def forget_missing(self, present: set[str]) -> None:
-        for relative in [r for r in self._entries if r not in present]:
-            del self._entries[relative]
-            self._dirty = True
-
-    def save(self) -> None:
-        if not self._dirty:
-            return
-        try:
-            ensure_cache_folder(self.folder)
-            for stale in self.folder.glob("index-*.json"):
-                if stale != self.path:
-                    stale.unlink(missing_ok=True)
-            write_atomically(self.path, cache_json.dumps({"files": self._entries}))
-        except OSError:
-            pass  # a read-only checkout still gets its scan; only the speed-up is lost
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)

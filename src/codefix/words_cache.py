@@ -13,55 +13,26 @@ written. The file name carries codefix's version and `lexical.VERSION`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from codefix import __version__, cache_json
-from codefix.index_cache import ensure_cache_folder
+from codefix import __version__
+from codefix.index_cache import CacheFile
 from codefix.lexical import VERSION
-from codefix.sourcefile import write_atomically
 
 
-class WordsCache:
-    """Module words by relative path and stat signature; `save` writes only when something changed."""
+class WordsCache(CacheFile):
+    """Module words by relative path and stat signature."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.path = folder / f"words-{__version__}-{VERSION}.json"
-        self._files: dict[str, list[Any]] = {}
-        self._dirty = False
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if isinstance(document, dict) and isinstance(document.get("files"), dict):
-            self._files = document["files"]
+        super().__init__(folder, "words", f"{__version__}-{VERSION}")
 
     def lookup(self, relative: str, signature: tuple[int, int]) -> set[str] | None:
-        record = self._files.get(relative)
+        record = self._entries.get(relative)
         if not isinstance(record, list) or len(record) != 2 or record[0] != list(signature):
             return None
         words = record[1]
         return set(words) if isinstance(words, list) and all(isinstance(word, str) for word in words) else None
 
     def store(self, relative: str, signature: tuple[int, int], words: set[str]) -> None:
-        self._files[relative] = [list(signature), sorted(words)]
+        self._entries[relative] = [list(signature), sorted(words)]
         self._dirty = True
-
-    def forget_missing(self, present: set[str]) -> None:
-        for relative in [r for r in self._files if r not in present]:
-            del self._files[relative]
-            self._dirty = True
-
-    def save(self) -> None:
-        if not self._dirty:
-            return
-        try:
-            ensure_cache_folder(self.folder)
-            for stale in self.folder.glob("words-*.json"):
-                if stale != self.path:
-                    stale.unlink(missing_ok=True)
-            write_atomically(self.path, cache_json.dumps({"files": self._files}))
-        except OSError:
-            pass  # a read-only checkout still gets its scan; only the speed-up is lost
