@@ -25,6 +25,7 @@ from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name
 from codefix.lexical import blank_lines, split_lines
+from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
 
@@ -674,7 +675,7 @@ def _run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
     sizes = [_size(job[0]) for job in jobs]
     order = sorted(range(len(jobs)), key=lambda at: -sizes[at])
     chunk = max(1, min(32, len(jobs) // (workers * 16)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts) as pool:
         yield from zip(order, pool.map(_index_job, [jobs[at] for at in order], chunksize=chunk))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +40,17 @@ def _call_inherited(item: Any) -> Any:
     assert _inherited is not None, "only forked workers run this"
     function, extra = _inherited
     return function(item, *extra)
+
+
+def ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C (sent to the whole process group) is the parent's to handle.
+
+    A worker interrupted while it holds the pool's queue can leave the pool
+    unable to shut down, and the parent waiting on it forever; ignoring
+    SIGINT, each worker finishes its item and is stopped by the parent's
+    shutdown, which drops the items not yet started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def can_fork() -> bool:
@@ -63,7 +75,9 @@ def ordered_map(
     # What the workers inherit (the index, the rules) lives as long as they do:
     # frozen, the collector never walks it again in any of them.
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=ignore_interrupts
+    )
     try:
         for result in pool.map(_call_inherited, items, chunksize=CHUNK):
             done += 1
