@@ -123,8 +123,7 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
     resolver = Resolver(index)
     for rule in plan.rules:
         rule.prepare(index, resolver)
-    skipped = frozenset(builder.relatives[path] for path in screened.skipped)
-    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable, skipped)
+    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable, screened.skipped)
 
 
 def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list[Rule], RunResult]:
@@ -309,17 +308,14 @@ class FileAnalysis:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None  # LibCST's parse reports what is wrong
         sites: set[int] = set()
-        everywhere = False
         for rule in active:
             lines = rule.site_lines(tree, module_info, self.project.index, text) if REDUCE else None
-            if lines is None:
-                everywhere = True
+            if lines is None:  # anywhere: only the emptied lines can go
+                if not emptied:
+                    return None
+                sites = set(range(1, len(split_lines(text)) + 1))
                 break
             sites |= lines
-        if everywhere:
-            if not emptied:
-                return None
-            sites = set(range(1, len(split_lines(text)) + 1))
         return reduce_source(text, tree, sites, emptied)
 
     def fix(

@@ -16,7 +16,6 @@ import gc
 import hashlib
 import os
 import re
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name
+from codefix import pyast
 from codefix.lexical import blank_lines, split_lines
 from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
@@ -569,11 +569,7 @@ def index_source(raw: bytes, path: Path, relative: str, name: str) -> ModuleInfo
     """One file's module entry, or the one-line reason it cannot be indexed."""
     try:
         source = decode_source(path, raw)
-        with warnings.catch_warnings():
-            # Invalid escapes and the like are the scanned code's business,
-            # not lines for codefix's user to read.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source.text, filename=str(path))
+        tree = pyast.parse(source.text)  # warnings (invalid escapes...) are the scanned code's business
     except SourceError as exc:
         return str(exc)
     except SyntaxError as exc:
@@ -629,9 +625,7 @@ def _partial_entry(
     """The entry of the text without `unneeded` lines; None when that text is not cleanly what is left."""
     try:
         text = partial_text(decode_source(path, raw).text, unneeded)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=str(path))
+        tree = pyast.parse(text)
         if not clean_cut(tree, unneeded):
             return None
         return analyse_module(tree, name, relative, path.name == "__init__.py", text)

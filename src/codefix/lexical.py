@@ -23,7 +23,8 @@ import re
 #: Bump when what `module_words` finds changes: the words cache (words_cache.py) is keyed by it.
 VERSION = 1
 
-_WORD = re.compile(r"[^\W\d]\w*")
+#: An identifier (a word that does not start with a digit).
+WORD = re.compile(r"[^\W\d]\w*")
 #: A name after a dot, over spaces, line breaks, backslashes and comments (`svc.\n    mod`).
 _AFTER_DOT = re.compile(r"\.(?:\s|\\|#[^\n]*)*([^\W\d]\w*)")
 #: No `\b` in front: a pattern starting with a literal is searched for 40 times faster ("reimport" adds words, harmless).
@@ -34,10 +35,10 @@ _IMPORT = re.compile(r"import\b")
 def module_words(text: str, whole: bool = False) -> set[str]:
     """Words that may name a module here; `whole`: every word of the text (`__init__.py`, `conftest.py`)."""
     if whole:
-        return set(_WORD.findall(text))
+        return set(WORD.findall(text))
     words = set(_AFTER_DOT.findall(text))
     for match in _IMPORT.finditer(text):
-        words.update(_WORD.findall(_statement_around(text, match.start(), match.end())))
+        words.update(WORD.findall(_statement_around(text, match.start(), match.end())))
     return words
 
 
@@ -158,17 +159,12 @@ def module_key(relative: str) -> str:
 
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 class ScreenedText:
-    """One file's text (or a part of it) with what rules screen it by, each computed once, when first asked."""
+    """One file's text with what rules screen it by, each computed once, when first asked."""
 
-    def __init__(self, text: str, local: set[str] | None = None):
-        """`local`: the names bound by the whole file, when `text` is a part of it."""
+    def __init__(self, text: str):
         self.text = text
-        self._local = local
-        self._calls: list[tuple[int, str]] | None = None
+        self._local: set[str] | None = None
         self._called: set[str] | None = None
         self._awaited: list[tuple[int, str | None]] | None = None
 
@@ -183,12 +179,6 @@ class ScreenedText:
         if self._called is None:
             self._called = called_words(self.text)
         return self._called
-
-    @property
-    def calls(self) -> list[tuple[int, str]]:
-        if self._calls is None:
-            self._calls = calls(self.text)
-        return self._calls
 
     @property
     def awaited_callees(self) -> list[tuple[int, str | None]]:

@@ -30,13 +30,13 @@ from __future__ import annotations
 import ast
 import bisect
 import enum
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from libcst.metadata import CodePosition, CodeRange
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+from codefix.lexical import split_lines
+
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 #: Reduce only when the copy keeps at most this share of the lines: a small
 #: gain is not worth the second LibCST parse a fix then needs.
@@ -54,11 +54,6 @@ class _Fate(enum.Enum):
     KEEP = "keep"
     HOLLOW = "hollow"  # header kept, body one `pass`
     DROP = "drop"
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings, as Python's tokenizer counts them (form feeds are not breaks)."""
-    return _LINE.findall(text)
 
 
 def reduce_source(

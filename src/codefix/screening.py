@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codefix.index import IndexBuilder, ProjectIndex
-from codefix.lexical import ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments
+from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
@@ -60,8 +60,8 @@ SCREEN = True
 @dataclass
 class ScreenedIndex:
     index: ProjectIndex
-    #: Files of the walk that were never parsed: nothing this run reports can be in them.
-    skipped: frozenset[Path]
+    #: Relative names of the files of the walk that were never parsed: nothing this run reports can be in them.
+    skipped: frozenset[str]
 
 
 def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None]:
@@ -124,7 +124,6 @@ def _concerns(path: Path, rules: Sequence[Rule]) -> tuple[bool, tuple[tuple[int,
 
 
 _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.M)
-_WORD = re.compile(r"[^\W\d]\w*")
 #: Leave a file whole unless this share of its lines can go.
 _WORTH_BLANKING = 0.5
 
@@ -158,7 +157,7 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
     spelled: set[str] = set()
     bound: set[str] = set()
     while new_text and pending:
-        spelled |= set(_WORD.findall(new_text))
+        spelled |= set(WORD.findall(new_text))
         bound |= local_words(new_text)
         still, added = [], []
         for candidate in pending:
@@ -225,4 +224,4 @@ def screened_index(
                 unneeded[path] = lines
     builder.add(concerned, progress, unneeded)
     indexed = set(eager) | set(concerned)
-    return ScreenedIndex(builder.finish(), frozenset(path for path in files if path not in indexed))
+    return ScreenedIndex(builder.finish(), frozenset(builder.relatives[path] for path in files if path not in indexed))

@@ -177,19 +177,12 @@ class Rule:
         """Test on the module's index entry, before any LibCST parse; False skips the file."""
         return True
 
-    def may_concern(self, screened: ScreenedText) -> bool:
-        """Whether a file no module can import may hold a finding of this rule, from its text alone.
-
-        Called after `prepare` on the index of the importable modules; False
-        for every rule means the file is never parsed (see screening.py).
-        """
-        lines = self.concern_lines(screened)
-        return lines is None or bool(lines)
-
     def concern_lines(self, screened: ScreenedText) -> set[int] | None:
         """The lines of a file no module can import where a finding of this rule may start; None: anywhere.
 
-        Only the file itself and the importable modules are within reach of
+        Called after `prepare` on the index of the importable modules; an
+        empty set from every rule means the file is never parsed (see
+        screening.py). Only the file itself and the importable modules are within reach of
         its call sites, so what `prepare` learnt plus the names the file
         binds decide. A superset is fine; None is always safe. The screening
         keeps the top-level scopes holding these lines (and what they need).

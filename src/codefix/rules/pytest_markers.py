@@ -52,6 +52,8 @@ class _Group:
     """The test files one configuration file governs."""
 
     located: Located
+    #: Markers registered for every file of the group (`registered_base`).
+    base: frozenset[str]
     files: list[ModuleMarkers] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
 
@@ -281,20 +283,22 @@ class _MarkerCheck:
 
     def groups(self, conftests: dict[Path, frozenset[str]]) -> dict[Path | None, _Group]:
         groups: dict[Path | None, _Group] = {}
+        group_of: dict[Path, _Group] = {}
         registered: dict[Path, frozenset[str]] = {}
         for path in self.context.targets:
             located = self.locator.locate(path.parent)
             key = located.config.path if located.config is not None else None
-            group = groups.setdefault(key, _Group(located))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(located, self.registered_base(located))
             group.paths.append(path)
-            registered[path] = self.registered_base(located) | self.in_scope(conftests, path)
+            group_of[path] = group
+            registered[path] = group.base | self.in_scope(conftests, path)
         self.read_ahead(list(self.context.targets), registered)
         for path in self.context.targets:
-            located = self.locator.locate(path.parent)
-            group = groups[located.config.path if located.config is not None else None]
             scanned = self.scan(path)
             if scanned is not None and (scanned.uses or scanned.registrations):
-                group.files.append(scanned)
+                group_of[path].files.append(scanned)
         return groups
 
     # --- judging ----------------------------------------------------------------------
@@ -344,7 +348,7 @@ class _MarkerCheck:
             target, reason = self.write_target(group)
             self.report_config(group.located, reported_configs)
             config = group.located.config
-            base = self.registered_base(group.located)
+            base = group.base
             ignored_names = {entry.name: other for other, _ in group.located.ignored for entry in other.entries}
             typos = _TypoJudge(base | everywhere)
             for module in group.files:
