@@ -37,9 +37,10 @@ from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report,
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
-from codefix import libcst_tables
+from codefix import libcst_tables, libcst_walk
 
 libcst_tables.install()  # LibCST's visitor tables found once per class (see the module)
+libcst_walk.install()  # read-only visits that do not rebuild the tree (see the module)
 
 
 @dataclass(frozen=True)
