@@ -222,17 +222,24 @@ def test_scopes_tied_to_a_site_survive_the_emptying(tmp_path: Path, fix: bool, m
     } <= found
 
 
-@pytest.mark.parametrize("text", ["a\nb\r\nc\rd\n", "x = f(1)\r\ndef g(): f(2)\n\rf (3)", "\r\n\r\n\r\r\n\n", "no break"])
+@pytest.mark.parametrize(
+    "text", ["a\nb\r\nc\rd\n", "x = f(1)\r\ndef g(): f(2)\n\rf (3)", "\r\n\r\n\r\r\n\n", "\n\r\r\n\na\r\r\n", "no break"]
+)
 def test_lines_are_counted_as_the_tokenizer_counts_them(text: str):
-    from codefix.lexical import ScreenedText, calls, calls_of
+    from codefix.lexical import calls, calls_of, lines_at
     from codefix.reduction import split_lines
 
     starts = [0]
     for line in split_lines(text):
         starts.append(starts[-1] + len(line))
-    screened = ScreenedText(text)
+    expected = [next(n for n in range(len(starts)) if starts[n] > offset) for offset in range(len(text))]
     for offset in range(len(text)):
-        assert screened.line_at(offset) == next(n for n in range(len(starts)) if starts[n] > offset), offset
+        assert list(lines_at(text, [offset])) == [expected[offset]], offset
+    # Counted from one offset to the next: every step size, every starting point.
+    for step in range(1, 5):
+        for first in range(step):
+            offsets = list(range(first, len(text), step))
+            assert list(lines_at(text, offsets)) == [expected[offset] for offset in offsets], (first, step)
     assert calls_of(text, {"f"}) == [offset for offset, word in calls(text) if word == "f"]
 
 

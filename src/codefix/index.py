@@ -24,7 +24,7 @@ from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name
 from codefix import pyast
-from codefix.lexical import blank_lines, split_lines
+from codefix.lexical import blank_lines, lines_at, split_lines
 from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
@@ -342,17 +342,12 @@ def _awaited_calls_at(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
 
 #: Words without which a line holds no `await`, no `yield` and no call of an awaitable consumer.
 _SIGNAL_WORDS = re.compile(r"\b(?:await|yield|" + "|".join(sorted(_AWAITABLE_CONSUMERS)) + r")\b")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCKS = ("body", "orelse", "finalbody")
 
 
 def _signal_lines(text: str) -> set[int]:
     """Lines (numbered as the tokenizer does) that spell a word of `_SIGNAL_WORDS`."""
-    matches = [match.start() for match in _SIGNAL_WORDS.finditer(text)]
-    if not matches:
-        return set()
-    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
-    return {bisect.bisect_right(starts, offset) for offset in matches}
+    return set(lines_at(text, [match.start() for match in _SIGNAL_WORDS.finditer(text)]))
 
 
 class _ModuleWalk:
@@ -464,17 +459,16 @@ def awaited_call_lines(text: str) -> Iterator[tuple[int, str | None]]:
     with None, which a rule must treat as "may be a target". No `ast` walk:
     on a 5,000-line module this is ~100 times cheaper.
     """
-    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
-    for match in _AWAITED_TEXT.finditer(text):
-        line = bisect.bisect_right(starts, match.start())
+    matches = list(_AWAITED_TEXT.finditer(text))
+    for match, line in zip(matches, lines_at(text, [match.start() for match in matches])):
         callee = match.group("callee")
         if callee is None or match.group("call") is None or callee.endswith(".") or ".." in callee:
             yield line, None
             continue
         head, _, last = callee.partition(".")
         yield line, f"{head}.{callee.rpartition('.')[2]}" if last else head
-    for match in _CONSUMER_TEXT.finditer(text):
-        yield bisect.bisect_right(starts, match.start()), None
+    for line in lines_at(text, [match.start() for match in _CONSUMER_TEXT.finditer(text)]):
+        yield line, None
 
 
 def _collect_functions(tree: ast.Module, info: ModuleInfo, text: str | None = None) -> None:

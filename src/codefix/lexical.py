@@ -19,6 +19,7 @@ screen lets go really holds nothing any rule can report.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 #: Bump when what `module_words` finds changes: the words cache (words_cache.py) is keyed by it.
 VERSION = 1
@@ -186,20 +187,36 @@ class ScreenedText:
             self._awaited = awaited_callees(self.text)
         return self._awaited
 
-    def line_at(self, offset: int) -> int:
-        """The 1-based line of a character, counted as Python's tokenizer counts lines (CRLF, CR or LF).
+    def lines_of(self, offsets: Iterable[int]) -> set[int]:
+        """The 1-based lines of these characters, counted as Python's tokenizer counts lines (see `lines_at`)."""
+        return set(lines_at(self.text, sorted(offsets)))
 
-        Counted afresh for each offset: rules ask for a few lines of a file,
-        and a count runs at C speed where a table of line starts would cost
-        a Python step per line of the file.
-        """
-        text = self.text
-        breaks = text.count("\n", 0, offset)
-        if "\r" in text:
-            breaks += text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
-            if offset > 0 and text[offset - 1] == "\r" and text[offset : offset + 1] == "\n":
-                breaks -= 1  # the LF of a CRLF: its CR, counted above, does not end the line alone
-        return breaks + 1
+
+def lines_at(text: str, offsets: Iterable[int]) -> Iterator[int]:
+    """The 1-based line of each offset, given in increasing order, counted as the tokenizer counts lines.
+
+    Only the text between one offset and the next is counted, at C speed:
+    a table of every line start cost a Python step per line of the file,
+    for the few lines a question about a file needs.
+    """
+    if "\r" not in text:
+        line, previous = 1, 0
+        for offset in offsets:
+            line += text.count("\n", previous, offset)
+            previous = offset
+            yield line
+        return
+    # Running counts of LF, CR and CRLF before the offset: a CR alone, an LF alone or a CRLF ends a line.
+    lf = cr = crlf = previous = 0
+    for offset in offsets:
+        lf += text.count("\n", previous, offset)
+        cr += text.count("\r", previous, offset)
+        crlf += text.count("\r\n", previous, offset)
+        if 0 < previous < offset and text[previous - 1] == "\r" and text[previous] == "\n":
+            crlf += 1  # a CRLF across the previous offset: in neither slice's count
+        previous = offset
+        split = offset > 0 and text[offset - 1] == "\r" and text[offset : offset + 1] == "\n"
+        yield lf + cr - crlf - split + 1
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

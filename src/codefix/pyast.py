@@ -21,6 +21,8 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 
+from codefix.lexical import lines_at
+
 _last_text: str | None = None
 _last_tree: ast.Module | None = None
 
@@ -66,17 +68,6 @@ class TreeFacts:
                     self.calls[word].append(node)
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_last_starts: tuple[str, list[int]] | None = None
-
-
-def _line_starts(text: str) -> list[int]:
-    global _last_starts
-    if _last_starts is None or _last_starts[0] is not text:
-        _last_starts = (text, [0, *(match.end() for match in _LINE_BREAK.finditer(text))])
-    return _last_starts[1]
-
-
 def lines_spelling(text: str, words: Iterable[str]) -> set[int]:
     """Lines (numbered as the tokenizer does) where one of `words` stands as a whole word.
 
@@ -87,9 +78,8 @@ def lines_spelling(text: str, words: Iterable[str]) -> set[int]:
     alternatives = sorted({re.escape(word) for word in words}, key=len, reverse=True)
     if not alternatives:
         return set()
-    starts = _line_starts(text)
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
-    return {bisect.bisect_right(starts, match.start()) for match in pattern.finditer(text)}
+    return set(lines_at(text, [match.start() for match in pattern.finditer(text)]))
 
 
 def statements_on(tree: ast.Module, lines: Iterable[int]) -> list[ast.stmt]:

@@ -414,7 +414,7 @@ class AsyncContextRule(Rule):
         wanted = (called & self.trigger_words) | (called & screened.local_words)
         if not wanted:
             return set()
-        return {screened.line_at(offset) for offset in calls_of(screened.text, wanted)}
+        return screened.lines_of(calls_of(screened.text, wanted))
 
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
@@ -735,8 +735,7 @@ class _FileCheck:
         self.rule = rule
         self.context = context
         self.module = context.module
-        self.inventory = _Inventory()
-        self.module.visit(self.inventory)
+        self.inventory = context.collected(_Inventory)  # shared with the sibling rule
         self._expression_contexts: Mapping[cst.CSTNode, ExpressionContext] | None = None
         self.reported: set[int] = set()
         self.regions: list[_ClientRegion] = []

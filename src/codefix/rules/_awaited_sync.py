@@ -219,11 +219,11 @@ class AwaitedSyncCallRule(Rule):
         text does not show plainly may be anything.
         """
         names = self.candidate_names()
-        return {
-            screened.line_at(offset)
+        return screened.lines_of(
+            offset
             for offset, last in screened.awaited_callees
             if last is None or last in names or last in screened.local_words
-        }
+        )
 
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""
@@ -274,8 +274,7 @@ class AwaitedSyncCallRule(Rule):
         return None
 
     def check(self, context: FileContext) -> Iterator[Report]:
-        collector = _SiteCollector()
-        context.module.visit(collector)
+        collector = context.collected(_SiteCollector)  # shared with the sibling rule
         for node in collector.awaits:
             yield from self.check_await(context, node)
         for call in collector.calls:

@@ -16,7 +16,7 @@ from functools import cached_property
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
@@ -28,6 +28,8 @@ from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import ConfigurationError, FileChange, FileError, Finding
 
 Fix = Callable[[cst.CSTNode], cst.CSTNode]
+_VisitorT = TypeVar("_VisitorT", bound=cst.CSTVisitor)
+_SCOPES_AND_PARENTS = (ScopeProvider, ParentNodeProvider)
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,14 @@ class FileContext:
         self.module_info = module_info
         self.index = index
         self.resolver = resolver
+        self._collected: dict[type, Any] = {}
 
     # Metadata is computed on first use: scope analysis is the most expensive
-    # step of a run, and many parsed files never need it.
+    # step of a run, and many parsed files never need it. Rules that need
+    # scopes need parents too: one batched visit computes both.
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve(ScopeProvider)
+        return self.wrapper.resolve_many(_SCOPES_AND_PARENTS)[ScopeProvider]
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
@@ -100,7 +104,15 @@ class FileContext:
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self.wrapper.resolve(ParentNodeProvider)
+        return self.wrapper.resolve_many(_SCOPES_AND_PARENTS)[ParentNodeProvider]
+
+    def collected(self, visitor_class: type[_VisitorT]) -> _VisitorT:
+        """A visitor of `visitor_class` that has visited the module: one visit per file for all rules asking."""
+        if visitor_class not in self._collected:
+            visitor = visitor_class()
+            self.module.visit(visitor)
+            self._collected[visitor_class] = visitor
+        return self._collected[visitor_class]
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The line of a def's name, which is how `ast` (and so the index) numbers it."""
