@@ -86,6 +86,48 @@ def local_words(text: str) -> set[str]:
     return words
 
 
+_WORD_CHARACTER = re.compile(r"\w")
+#: What may stand between a bound name and the `=` that binds it (`local_words`' pattern, read forwards).
+_BEFORE_EQUALS = frozenset("=!<>+-*/%&|^@:")
+
+
+def binds(text: str, word: str) -> bool:
+    """Whether `word` is in `local_words(text)`, without finding every name the file binds.
+
+    Looks only at the places the text spells `word` as a whole word: after
+    `def`, `class` or `as` and blanks, or before blanks, `=`-like characters
+    and an `=`. A rule asking about a few names pays for a few `find`s, where
+    `local_words` runs four searches over the whole text.
+    """
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        whole = (start == 0 or not _WORD_CHARACTER.match(text, start - 1)) and not _WORD_CHARACTER.match(text, end)
+        if whole and (_after_keyword(text, start) or _before_equals(text, end)):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def _after_keyword(text: str, start: int) -> bool:
+    """`def`, `class` or `as`, then at least one blank, right before `start`."""
+    at = start
+    while at > 0 and text[at - 1] in " \t":
+        at -= 1
+    return at < start and text.endswith(("def", "class", "as"), 0, at)
+
+
+def _before_equals(text: str, end: int) -> bool:
+    """Blanks, then a run of `=`-like characters holding an `=`, right after `end`."""
+    at = end
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    run_start = at
+    while at < len(text) and text[at] in _BEFORE_EQUALS:
+        at += 1
+    return "=" in text[run_start:at]
+
+
 #: The reversed `name(`, unless the reversed name is followed by ` def` or ` class` (`\w++` never gives back).
 _CALLED_REVERSED = re.compile(r"\([ \t\r\n]*(\w++)(?![ \t]+(?:fed|ssalc)\b)")
 
@@ -160,12 +202,17 @@ def module_key(relative: str) -> str:
 
 
 
+#: Words `ScreenedText.binds` looks up one by one; past them, one pass for every bound name is cheaper.
+_BINDS_BEFORE_SET = 8
+
+
 class ScreenedText:
     """One file's text with what rules screen it by, each computed once, when first asked."""
 
     def __init__(self, text: str):
         self.text = text
         self._local: set[str] | None = None
+        self._binds: dict[str, bool] = {}
         self._called: set[str] | None = None
         self._awaited: list[tuple[int, str | None]] | None = None
 
@@ -174,6 +221,17 @@ class ScreenedText:
         if self._local is None:
             self._local = local_words(self.text)
         return self._local
+
+    def binds(self, word: str) -> bool:
+        """`word in self.local_words`, found by `binds` for the first few words asked about, then from the set."""
+        if self._local is not None:
+            return word in self._local
+        answer = self._binds.get(word)
+        if answer is None:
+            if len(self._binds) >= _BINDS_BEFORE_SET:
+                return word in self.local_words
+            answer = self._binds[word] = binds(self.text, word)
+        return answer
 
     @property
     def called_words(self) -> set[str]:

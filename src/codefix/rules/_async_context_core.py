@@ -316,6 +316,8 @@ class AsyncContextRule(Rule):
         #: The targets each trigger word (a name or an alias) can stand for.
         self.word_targets: dict[str, set[ContextTarget]] = defaultdict(set)
         self._call_pattern: re.Pattern[str] | None = None
+        #: Spelled by any module that defines a target of its own (see `concern_lines`).
+        self._defining_words: list[str] = sorted(PROTOCOL_ATTRIBUTES | {"asynccontextmanager"})
         self._is_project_module: Callable[[str], bool] = lambda dotted: True
         self.async_methods: frozenset[str] = frozenset()
 
@@ -355,6 +357,7 @@ class AsyncContextRule(Rule):
             self.word_targets[target.name.rpartition(".")[2]].add(target)
         self._add_exported_aliases(index, resolver)
         self.trigger_words = set(self.word_targets)
+        self._defining_words = sorted(_words_defining_targets(index))
         if self.trigger_words:
             words = "|".join(sorted(map(re.escape, self.trigger_words), key=len, reverse=True))
             self._call_pattern = re.compile(rf"\b(?:{words})\s*\(")
@@ -408,13 +411,16 @@ class AsyncContextRule(Rule):
         Every finding starts from a call of a target (see `might_match`); in
         a module no one imports, a target is either the module's own or one
         of the importable modules', called by its exported name or an alias
-        the module binds.
+        the module binds. A name the module binds can only be a target when
+        the text spells what makes one (`_may_bind_a_target`): without it,
+        calls of the module's own helpers, most calls of real code, are no
+        concern.
         """
-        called = screened.called_words
-        wanted = (called & self.trigger_words) | (called & screened.local_words)
-        if not wanted:
-            return set()
-        return screened.lines_of(calls_of(screened.text, wanted))
+        text = screened.text
+        offsets = calls_of(text, self.trigger_words)
+        if _may_bind_a_target(text, self.trigger_words, self._defining_words):
+            offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words)
+        return screened.lines_of(offsets)
 
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
@@ -726,6 +732,40 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 def _protocol_string(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.SimpleString) and node.evaluated_value in PROTOCOL_ATTRIBUTES
+
+
+def _words_defining_targets(index: ProjectIndex) -> set[str]:
+    """What a module spells when it defines a target of its own.
+
+    A factory is decorated with `asynccontextmanager`, under its own name or
+    a name some module binds to it (`from pkg.util import acm`, followed
+    through renames to a fixed point); a class target defines `__aenter__`
+    or `__aexit__` itself (`prepare` reads no other class).
+    """
+    words = {"asynccontextmanager"}
+    changed = True
+    while changed:
+        changed = False
+        for _, name, referred in index.renaming_bindings():
+            if name not in words and not referred.isdisjoint(words):
+                words.add(name)
+                changed = True
+    return words | PROTOCOL_ATTRIBUTES
+
+
+#: `as` and the name before it, on the reversed text: the search jumps from one "sa" to the next.
+_RENAMED_REVERSED = re.compile(r"sa[\s\\]+(\w+)")
+
+
+def _may_bind_a_target(text: str, trigger_words: set[str], defining_words: Iterable[str]) -> bool:
+    """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
+
+    A module's own names are resolved through its imports and definitions
+    only (`g = f` is not followed), so these are the only ways.
+    """
+    if any(word in text for word in defining_words):
+        return True
+    return any(word[::-1] in trigger_words for word in _RENAMED_REVERSED.findall(text[::-1]))
 
 
 class _FileCheck:

@@ -222,7 +222,7 @@ class AwaitedSyncCallRule(Rule):
         return screened.lines_of(
             offset
             for offset, last in screened.awaited_callees
-            if last is None or last in names or last in screened.local_words
+            if last is None or last in names or screened.binds(last)
         )
 
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
