@@ -260,7 +260,8 @@ class _MarkerCheck:
         A file whose text shows that every marker it uses is in `registered`
         for it is not parsed: nothing in it can be reported.
         """
-        pending = [path for path in paths if path not in self.scans and self.relative(path) not in self.context.index.errors]
+        errors = self.context.index.errors  # usually none: then no path need be made relative
+        pending = [path for path in paths if path not in self.scans and not (errors and self.relative(path) in errors)]
         workers = self.context.jobs or os.cpu_count() or 1
         jobs = [(path, registered[path]) for path in pending]
         for path, scanned in zip(pending, ordered_map(_scan_or_reason, jobs, (), workers)):
