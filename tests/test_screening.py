@@ -17,7 +17,7 @@ import pytest
 
 from codefix import screening
 from codefix.engine import RunOptions, load_project, run
-from codefix.lexical import awaited_last_names, called_words, local_words, module_key, module_words
+from codefix.lexical import awaited_callees, called_words, local_words, module_key, module_words
 from conftest import FIXTURES, copy_tree, generated_corpus, invoke, write
 
 
@@ -109,6 +109,11 @@ REACH = {
     # `grab = factory` in the calling module: not followed today, screened or not (like `renamed.py`),
     # so no concern: skipped. `run_me.py` imports the factory `as` another name: that is followed.
     "scripts/aliased.py": "from pkg import factory\n\ngrab = factory\n\n\ndef main():\n    with grab() as c:\n        return c\n",
+    # `run` imported under another name and handed a synchronous call: not reported today (the rule
+    # collects calls spelled `run(`), screened or not; the screening keeps the file all the same.
+    "scripts/runner.py": "from asyncio import run as start\nfrom pkg.sub.deep import sync_helper\n\n\ndef main():\n    start(sync_helper())\n",
+    # Awaits no call, and spells "run" only inside words: no concern.
+    "scripts/awaits_names.py": "async def main(fut):\n    running = True\n    await fut\n    return running\n",
     # Calls of its own helpers only: no concern of any rule.
     "scripts/helpers_only.py": "def helper():\n    return 1\n\n\ndef main():\n    value = helper()\n    return value\n",
     "scripts/clean.py": "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(0)\n",
@@ -129,6 +134,7 @@ def test_modules_reached_without_a_plain_name(tmp_path: Path, fix: bool, monkeyp
         "scripts/unrelated.py",
         "scripts/helpers_only.py",
         "scripts/aliased.py",
+        "scripts/awaits_names.py",
         "tools/broken.py",
         "tests/test_marks.py",
         "conftest.py",
@@ -175,10 +181,16 @@ def test_called_local_and_awaited_words():
     assert called_words(text) == {"g", "h", "v"}
     assert {"f", "K", "y", "z", "u"} <= local_words(text)
     assert local_words("from m import a as b\nwith c() as d:\n    pass\n") >= {"b", "d"}
-    assert awaited_last_names("await a.b.c(1)\nawait d ()\n") == {"c", "d"}
-    assert awaited_last_names("await x\n") is None
-    assert awaited_last_names("asyncio.run(main())\n") is None
-    assert awaited_last_names("await (yield)\n") is None
+    def last_names(text: str) -> list[str | None]:
+        return [last for _, last in awaited_callees(text)]
+
+    assert last_names("await a.b.c(1)\nawait d ()\n") == ["c", "d"]
+    assert last_names("asyncio.run(main())\n") == [None]
+    assert last_names("await (yield)\n") == [None]
+    # A name awaited without a call is no site, unless a call may follow it after all.
+    assert last_names("await x\nawait y[0]()\nrunning = rerun\n") == []
+    assert last_names("await x .y()\n(await z  # why\n ())\nawait w\\\n  ()\n") == [None, None, None]
+    assert last_names("from asyncio import gather as g\nloop.run_until_complete(f())\n") == [None, None]
 
 
 _FILLER = "".join(f"def filler_{n}(payload):\n    return payload.get({n})\n\n\n" for n in range(12))

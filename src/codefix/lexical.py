@@ -159,37 +159,36 @@ def called_words(text: str) -> set[str]:
 
 
 _AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?")
-_CONSUMERS = ("run", "create_task", "ensure_future", "gather", "wait_for", "shield")
-_CONSUMER = re.compile("|".join(_CONSUMERS))
+#: Where an awaited name may still go on to a call: `await a .b()`, `await a\\`, `(await a  # c`.
+_CALLEE_GOES_ON = re.compile(r"\s*[.\\#]")
+#: A call of an API that takes awaitables, or an import of one `as` another name (no leading `\b`:
+#: "rerun(" counts too, harmlessly). The names match `index._AWAITABLE_CONSUMERS`.
+_CONSUMER = re.compile(r"(?:run_until_complete|create_task|ensure_future|gather|wait_for|shield|run)(?:\s*\(|\s+as\b)")
 
 
 def awaited_callees(text: str) -> list[tuple[int, str | None]]:
     """(offset, last name of the callee) of each `await f(...)`; None for what may be awaited otherwise.
 
     The text alone, as `index.awaited_call_lines` reads it: a callee that is
-    not plainly `name(` or `a.b.name(`, or any spelling of an API that takes
-    awaitables (`asyncio.run`, `gather`, ...), gives None: "may be anything".
+    not plainly `name(` or `a.b.name(`, or a call of an API that takes
+    awaitables (`asyncio.run(`, `gather(`, ...), gives None: "may be
+    anything". `await name` that no call follows is left out: the rules look
+    at awaited calls only.
     """
     found: list[tuple[int, str | None]] = []
     if "run" in text or "create_task" in text or "ensure_future" in text or "gather" in text or "wait_for" in text or "shield" in text:
         found.extend((match.start(), None) for match in _CONSUMER.finditer(text))
     for match in _AWAITED.finditer(text):
         callee = match.group("callee")
-        if callee is None or match.group("call") is None or callee.endswith(".") or ".." in callee:
+        if callee is not None and match.group("call") is None and not callee.endswith("."):
+            if _CALLEE_GOES_ON.match(text, match.end()):
+                found.append((match.start(), None))
+            continue
+        if callee is None or callee.endswith(".") or ".." in callee:
             found.append((match.start(), None))
         else:
             found.append((match.start(), callee.rpartition(".")[2]))
     return found
-
-
-def awaited_last_names(text: str) -> set[str] | None:
-    """The last names of `awaited_callees`; None when one may be anything."""
-    names: set[str] = set()
-    for _, last in awaited_callees(text):
-        if last is None:
-            return None
-        names.add(last)
-    return names
 
 
 def module_key(relative: str) -> str:
