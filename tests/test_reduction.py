@@ -232,3 +232,33 @@ def test_an_object_bound_in_one_method_and_misused_in_another_is_still_seen(tmp_
     reduced = _scan_and_apply(root, ("clickhouse-async", "async-context"))
     assert reduced == whole
     assert count_reductions
+
+
+REBINDING = {
+    "pkg/__init__.py": "",
+    "pkg/ws.py": "def get_manager():\n    return 1\n",
+    "app.py": (
+        "from pkg.ws import get_manager\n\n\n"
+        "class Holder:\n"
+        "    def swap(self):\n        global get_manager\n\n        async def get_manager():\n            return 2\n\n"
+        + "".join(f"    def unrelated_{n}(self):\n        total = {n}\n\n        def inner():\n            nonlocal total\n            total += 1\n\n        inner()\n        return total\n\n" for n in range(8))
+        + "\nasync def handler():\n    return await get_manager()\n"
+    ),
+}
+
+
+def test_a_method_rebinding_a_global_stays_the_rest_of_its_class_and_nonlocals_go(tmp_path: Path, monkeypatch, count_reductions):
+    """The class is not kept whole for its `global`; a `nonlocal` ties nothing outside its function."""
+    text = REBINDING["app.py"]
+    site = text.count("\n")
+    reduced = reduce(text, {site})
+    assert reduced is not None
+    assert "global get_manager" in reduced.text and "async def get_manager" in reduced.text
+    assert "nonlocal" not in reduced.text and "unrelated" not in reduced.text
+    root = write(tmp_path / "rebinding", REBINDING)
+    monkeypatch.setattr(engine, "REDUCE", False)
+    whole = _scan_and_apply(root, FILE_RULES)
+    monkeypatch.setattr(engine, "REDUCE", True)
+    assert _scan_and_apply(root, FILE_RULES) == whole
+    assert count_reductions
+    assert any("some of its bindings" in finding.message for finding in whole[0][0])

@@ -270,6 +270,8 @@ class FileAnalysis:
         if not active:
             return FileOutcome()
         reduced = self.reduced(text, active, module_info, emptied) if REDUCE or emptied else None
+        if reduced is NO_SITES:
+            return FileOutcome()
         module = self._parse(reduced.text) if reduced is not None else None
         if not isinstance(module, cst.Module):  # no reduced copy, or one LibCST rejects: the whole file decides
             reduced = None
@@ -302,7 +304,9 @@ class FileAnalysis:
     ) -> Reduced | None:
         """The copy of the text LibCST needs for the candidate sites, or None to analyse it all.
 
-        Lines the screening `emptied` are always left out.
+        Lines the screening `emptied` are always left out. `NO_SITES` when no
+        rule names a line where it may report (`Rule.site_lines`): the text
+        passed the rules' prefilters, but nothing in it can be a finding.
         """
         try:
             tree = pyast.parse(text)
@@ -317,6 +321,8 @@ class FileAnalysis:
                 sites = set(range(1, len(split_lines(text)) + 1))
                 break
             sites |= lines
+        if not sites:
+            return NO_SITES
         return reduce_source(text, tree, sites, emptied)
 
     def fix(
@@ -392,6 +398,8 @@ def parse_text(text: str) -> cst.Module:
 
 
 MAX_FIX_PASSES = 5
+#: What `FileAnalysis.reduced` gives for a file where no rule has a site.
+NO_SITES = Reduced("", ())
 #: Hand LibCST a copy of each candidate file without the functions that hold
 #: no candidate site (reduction.py); False analyses whole files (tests compare).
 REDUCE = True

@@ -20,8 +20,8 @@ What stays, because the answer at a site can depend on it:
 - module-level statements (imports, assignments, `try` fallbacks): the
   module scope and its bindings;
 - whole, any function holding a candidate line (its nested scopes), and any
-  function or class with a `global` or `nonlocal` statement, which may
-  rebind a name a site uses;
+  function with a `global` statement, which may rebind a name a site uses
+  (of a class, only such methods);
 - the header of every function or class whose name kept code mentions.
 """
 
@@ -99,8 +99,8 @@ class _Planner:
     def __init__(self, sites: Sequence[int], lines: list[str]):
         self.sites = sites
         self.lines = lines
-        #: Lines that spell `global` or `nonlocal`: only scopes spanning one need a walk to see if they rebind.
-        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line or "nonlocal" in line]
+        #: Lines that spell `global`: only scopes spanning one need a walk to see if they rebind.
+        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line]
         #: first line -> (last line, the line replacing them or None to drop them).
         self.replaced: dict[int, tuple[int, str | None]] = {}
 
@@ -117,7 +117,7 @@ class _Planner:
                 continue
             fate = fates[id(statement)]
             if fate is _Fate.KEEP:
-                if isinstance(statement, ast.ClassDef) and not self._rebinds_outer_names(statement):
+                if isinstance(statement, ast.ClassDef):
                     self._class_body(statement, following)
             elif statement.name in mentioned:
                 self._hollow(statement, following)
@@ -130,14 +130,17 @@ class _Planner:
         return [_first_line(statement) for statement in statements[1:]] + [after_last]
 
     def _rebinds_outer_names(self, node: ast.stmt) -> bool:
-        """Whether a `global` or `nonlocal` inside `node` ties it to names outside (then it is kept whole).
+        """Whether a `global` inside `node` rebinds a module-level name a site may use (then it is kept).
 
-        The text is asked first: walking every scope's tree cost more than
-        LibCST's own parse of the reduced copy.
+        A `nonlocal` only rebinds a name of a function around it, which is
+        inside `node` or is `node`: nothing outside sees it. A class is kept
+        for its rebinding methods only (`_class_body`). The text is asked
+        first: walking every scope's tree cost more than LibCST's own parse
+        of the reduced copy.
         """
         if not _holds_a_site(node, self.rebinding_lines):
             return False
-        return any(isinstance(inner, (ast.Global, ast.Nonlocal)) for inner in ast.walk(node))
+        return any(isinstance(inner, ast.Global) for inner in ast.walk(node))
 
     def _fate_with_a_site(self, node: ast.stmt) -> _Fate:
         if self._rebinds_outer_names(node) or _holds_a_site(node, self.sites):

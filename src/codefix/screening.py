@@ -132,7 +132,8 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
     """Top-level `def`s and `class`es of a file nobody imports that nothing reportable can depend on.
 
     Kept: all module-level code; any scope holding a line where a rule may
-    report (`Rule.concern_lines`) or spelling `global`/`nonlocal`; then,
+    report (`Rule.concern_lines`) or spelling `global` (a `nonlocal` rebinds
+    a name of a function around it, inside the scope: nothing outside); then,
     until nothing changes, any scope whose name kept code spells, or which
     spells a name kept code binds (an object bound to a target's call, used
     elsewhere). Since nobody imports the file, the rest can matter to
@@ -146,7 +147,7 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
     for first, last, is_scope in top_level_segments(lines):
         part = "".join(lines[first - 1 : last])
         at = bisect.bisect_left(signals, first)
-        if not is_scope or (at < len(signals) and signals[at] <= last) or "global" in part or "nonlocal" in part:
+        if not is_scope or (at < len(signals) and signals[at] <= last) or "global" in part:
             kept_text.append(part)
             continue
         named = _DEFINED_NAME.search(part)
