@@ -338,3 +338,16 @@ def test_binds_is_membership_of_local_words():
             asked += 1
     assert asked > 2000
     assert binds(EDGE_BINDINGS, "int") and binds(EDGE_BINDINGS, "café") and not binds(EDGE_BINDINGS, "x")
+
+
+def test_split_lines_breaks_where_the_tokenizer_does_whichever_way_it_splits():
+    import random
+
+    from codefix.lexical import _LINE, split_lines
+
+    pieces = ["a", "\n", "\r", "\r\n", "\x0c", "\x0b", "\x85", "\u2028", "x y", "\t"]
+    generator = random.Random(3)
+    texts = ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 20))) for _ in range(3000)]
+    assert any("\x0c" in text for text in texts) and any("\x0c" not in text and "\x85" not in text for text in texts)
+    for text in texts:
+        assert split_lines(text) == _LINE.findall(text), repr(text)

@@ -282,8 +282,18 @@ _SCOPE_START = ("def ", "def\t", "async ", "async\t", "class ", "class\t", "@")
 _CONTINUATIONS = (")", "]", "}")
 
 
+#: Characters `str.splitlines` breaks at but the tokenizer does not.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, as Python's tokenizer counts them (form feeds are not breaks)."""
+    """Lines with their endings, as Python's tokenizer counts them (form feeds are not breaks).
+
+    `str.splitlines` is five times faster and agrees unless the text holds
+    a character only it breaks at, which one C-level search rules out.
+    """
+    if _OTHER_BREAKS.search(text) is None:
+        return text.splitlines(keepends=True)
     return _LINE.findall(text)
 
 

@@ -66,28 +66,28 @@ def reduce_source(
     """
     lines = split_lines(text)
     sites = sorted(set(site_lines))
-    plan = _Planner(sites, lines)
+    plan = _Planner(sites, lines, text)
     plan.module(tree.body)
     for first, last in emptied:
         plan.replaced.setdefault(first, (last, None))
     if not plan.replaced:
         return None
+    # Whole stretches of kept lines are copied by slicing: a step per replaced stretch, not per line.
     kept: list[str] = []
     numbers: list[int] = []
-    replacement = plan.replacements()
-    skip_until = 0
-    for number, line in enumerate(lines, start=1):
-        if number <= skip_until:
-            continue
-        if number in replacement:
-            last, new_line = replacement[number]
-            skip_until = last
-            if new_line is not None:
-                kept.append(new_line)
-                numbers.append(number)
-            continue
-        kept.append(line)
-        numbers.append(number)
+    next_line = 1  # the first line not yet copied or replaced
+    for first in sorted(plan.replacements()):
+        if first < next_line:
+            continue  # inside a stretch already replaced
+        last, new_line = plan.replaced[first]
+        kept.extend(lines[next_line - 1 : first - 1])
+        numbers.extend(range(next_line, first))
+        if new_line is not None:
+            kept.append(new_line)
+            numbers.append(first)
+        next_line = max(next_line, last + 1)
+    kept.extend(lines[next_line - 1 :])
+    numbers.extend(range(next_line, len(lines) + 1))
     if not emptied and len(kept) > WORTHWHILE_SHARE * len(lines):
         return None
     return Reduced("".join(kept), tuple(numbers))
@@ -96,11 +96,11 @@ def reduce_source(
 class _Planner:
     """Decides the fate of every scope statement, outermost first."""
 
-    def __init__(self, sites: Sequence[int], lines: list[str]):
+    def __init__(self, sites: Sequence[int], lines: list[str], text: str):
         self.sites = sites
         self.lines = lines
         #: Lines that spell `global`: only scopes spanning one need a walk to see if they rebind.
-        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line]
+        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line] if "global" in text else []
         #: first line -> (last line, the line replacing them or None to drop them).
         self.replaced: dict[int, tuple[int, str | None]] = {}
 
