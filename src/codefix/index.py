@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codefix.discovery import Exclusion, iter_python_files, relative_name
+from codefix.discovery import Exclusion, iter_python_files, relative_name, relative_names
 from codefix import pyast
 from codefix.lexical import blank_lines, lines_at, split_lines
 from codefix.parallel import ignore_interrupts
@@ -723,9 +723,8 @@ class IndexBuilder:
             known = {file.resolve() for file in files}
             files.extend(file for file in extra_files if file.resolve() not in known)
         #: Every file the index may take, each with its name relative to the root.
-        paths = {file: Path(relative_name(file, root)) for file in files}
-        package_dirs = {rel.parent for rel in paths.values() if rel.name == "__init__.py"}
-        self.relatives = {file: rel.as_posix() for file, rel in paths.items()}
+        self.relatives = relative_names(files, root)
+        package_dirs = {Path(rel).parent for rel in self.relatives.values() if rel.rpartition("/")[2] == "__init__.py"}
         self._package_dirs = package_dirs
         #: Import names of the files indexed so far (worked out only for those: most are never indexed).
         self.names_of: dict[str, list[str]] = {}
