@@ -136,6 +136,15 @@ def _scan_and_apply(root: Path, rules: tuple[str, ...]) -> tuple[tuple, tuple]:
     return (scanned.findings, scanned.errors), (fixed.findings, tuple((c.path, c.after) for c in fixed.changes))
 
 
+def _same_with_and_without_reduction(root: Path, rules: tuple[str, ...], monkeypatch) -> tuple[tuple, tuple]:
+    """Scan and apply with reduction off, then on; they must agree. Returns the outcome without it."""
+    monkeypatch.setattr(engine, "REDUCE", False)
+    whole = _scan_and_apply(root, rules)
+    monkeypatch.setattr(engine, "REDUCE", True)
+    assert _scan_and_apply(root, rules) == whole
+    return whole
+
+
 def _scan(root: Path, rules: tuple[str, ...]) -> tuple:
     options = RunOptions(paths=(root,), rules=rules, fix=False, use_cache=False)
     scanned = run(options, load_project(options))
@@ -175,11 +184,7 @@ def test_fixture_trees_give_the_same_findings_and_fixes_with_and_without_reducti
     tree: Path, rule: str, tmp_path: Path, monkeypatch, count_reductions
 ):
     root = copy_tree(tree, tmp_path / "project")
-    monkeypatch.setattr(engine, "REDUCE", False)
-    whole = _scan_and_apply(root, (rule,))
-    monkeypatch.setattr(engine, "REDUCE", True)
-    reduced = _scan_and_apply(root, (rule,))
-    assert reduced == whole
+    _same_with_and_without_reduction(root, (rule,), monkeypatch)
 
 
 def test_the_fixture_trees_do_exercise_reduction(tmp_path: Path, count_reductions):
@@ -226,11 +231,7 @@ CROSS_METHOD = {
 
 def test_an_object_bound_in_one_method_and_misused_in_another_is_still_seen(tmp_path: Path, monkeypatch, count_reductions):
     root = write(tmp_path / "project", CROSS_METHOD)
-    monkeypatch.setattr(engine, "REDUCE", False)
-    whole = _scan_and_apply(root, ("clickhouse-async", "async-context"))
-    monkeypatch.setattr(engine, "REDUCE", True)
-    reduced = _scan_and_apply(root, ("clickhouse-async", "async-context"))
-    assert reduced == whole
+    _same_with_and_without_reduction(root, ("clickhouse-async", "async-context"), monkeypatch)
     assert count_reductions
 
 
@@ -256,9 +257,6 @@ def test_a_method_rebinding_a_global_stays_the_rest_of_its_class_and_nonlocals_g
     assert "global get_manager" in reduced.text and "async def get_manager" in reduced.text
     assert "nonlocal" not in reduced.text and "unrelated" not in reduced.text
     root = write(tmp_path / "rebinding", REBINDING)
-    monkeypatch.setattr(engine, "REDUCE", False)
-    whole = _scan_and_apply(root, FILE_RULES)
-    monkeypatch.setattr(engine, "REDUCE", True)
-    assert _scan_and_apply(root, FILE_RULES) == whole
+    whole = _same_with_and_without_reduction(root, FILE_RULES, monkeypatch)
     assert count_reductions
     assert any("some of its bindings" in finding.message for finding in whole[0][0])
