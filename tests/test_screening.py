@@ -193,6 +193,19 @@ def test_called_local_and_awaited_words():
     assert last_names("from asyncio import gather as g\nloop.run_until_complete(f())\n") == [None, None]
 
 
+def test_awaited_last_names_are_those_of_awaited_callees():
+    from codefix.lexical import awaited_last_names
+
+    texts = [
+        "await x\nawait y[0]()\nawait x .y()\n(await z  # why\n ())\nawait a.b.\nc()\nawait (f())\nawait g()\n",
+        "asyncio.run(main())\nrunning = 1\nfrom asyncio import gather as g\nawait a.b.c(1)\n",
+        *(path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.rglob("*.py"))[:300]),
+    ]
+    assert sum("await" in text for text in texts) > 50
+    for text in texts:
+        assert awaited_last_names(text) == {last for _, last in awaited_callees(text)}, text[:80]
+
+
 _FILLER = "".join(f"def filler_{n}(payload):\n    return payload.get({n})\n\n\n" for n in range(12))
 
 #: Files nobody imports, with a planted site among functions no rule needs, and the shapes that

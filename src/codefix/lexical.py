@@ -158,12 +158,39 @@ def called_words(text: str) -> set[str]:
     return {word[::-1] for word in set(_CALLED_REVERSED.findall(text[::-1]))}
 
 
-_AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?")
-#: Where an awaited name may still go on to a call: `await a .b()`, `await a\\`, `(await a  # c`.
-_CALLEE_GOES_ON = re.compile(r"\s*[.\\#]")
-#: A call of an API that takes awaitables, or an import of one `as` another name (no leading `\b`:
-#: "rerun(" counts too, harmlessly). The names match `index._AWAITABLE_CONSUMERS`.
-_CONSUMER = re.compile(r"(?:run_until_complete|create_task|ensure_future|gather|wait_for|shield|run)(?:\s*\(|\s+as\b)")
+#: `await`, the dotted name after it, an opening parenthesis, and (with none) what may still lead to a
+#: call: `await a .b()`, `await a\\`, `(await a  # c`.
+_AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?(?P<on>\s*[.\\#])?")
+#: APIs that take awaitables, as `index._AWAITABLE_CONSUMERS` names them.
+_CONSUMERS = ("run_until_complete", "create_task", "ensure_future", "gather", "wait_for", "shield", "run")
+_REVERSED_CONSUMERS = "|".join(name[::-1] for name in _CONSUMERS)
+#: On the reversed text, a call of one (`(` after its name) and an import of one `as` another name:
+#: each search jumps from one literal `(` or "sa" to the next (one pattern with both crawled, ten times
+#: slower). No boundary before the name: "rerun(" counts, harmlessly.
+_CONSUMER_CALL_REVERSED = re.compile(r"\(\s*(?:" + _REVERSED_CONSUMERS + ")")
+_CONSUMER_RENAMED_REVERSED = re.compile(r"sa\s+(?:" + _REVERSED_CONSUMERS + r")(?!\w)")
+#: What `_await_site` gives for an `await` that is no site.
+_NO_SITE = ""
+
+
+def _await_site(callee: str, call: str, goes_on: str) -> str | None:
+    """The last name of an awaited callee; None: may be anything; `_NO_SITE`: an awaited name no call follows.
+
+    The rules look at awaited calls only, so `await name` is no site unless
+    a call may still follow it.
+    """
+    if callee and not call and not callee.endswith("."):
+        return None if goes_on else _NO_SITE
+    if not callee or callee.endswith(".") or ".." in callee:
+        return None
+    return callee.rpartition(".")[2]
+
+
+def _consumer_offsets(text: str) -> list[int]:
+    """Where each call or renaming import of an API taking awaitables starts (its name's first character)."""
+    end, reversed_text = len(text), text[::-1]
+    matches = [*_CONSUMER_CALL_REVERSED.finditer(reversed_text), *_CONSUMER_RENAMED_REVERSED.finditer(reversed_text)]
+    return sorted(end - match.end() for match in matches)
 
 
 def awaited_callees(text: str) -> list[tuple[int, str | None]]:
@@ -172,23 +199,23 @@ def awaited_callees(text: str) -> list[tuple[int, str | None]]:
     The text alone, as `index.awaited_call_lines` reads it: a callee that is
     not plainly `name(` or `a.b.name(`, or a call of an API that takes
     awaitables (`asyncio.run(`, `gather(`, ...), gives None: "may be
-    anything". `await name` that no call follows is left out: the rules look
-    at awaited calls only.
+    anything". `await name` that no call follows is left out.
     """
-    found: list[tuple[int, str | None]] = []
-    if "run" in text or "create_task" in text or "ensure_future" in text or "gather" in text or "wait_for" in text or "shield" in text:
-        found.extend((match.start(), None) for match in _CONSUMER.finditer(text))
+    found: list[tuple[int, str | None]] = [(offset, None) for offset in _consumer_offsets(text)]
     for match in _AWAITED.finditer(text):
-        callee = match.group("callee")
-        if callee is not None and match.group("call") is None and not callee.endswith("."):
-            if _CALLEE_GOES_ON.match(text, match.end()):
-                found.append((match.start(), None))
-            continue
-        if callee is None or callee.endswith(".") or ".." in callee:
-            found.append((match.start(), None))
-        else:
-            found.append((match.start(), callee.rpartition(".")[2]))
+        last = _await_site(*match.group("callee", "call", "on"))
+        if last != _NO_SITE:
+            found.append((match.start(), last))
     return found
+
+
+def awaited_last_names(text: str) -> set[str | None]:
+    """The last names `awaited_callees` gives, without their offsets: one C-level search, each distinct await judged once."""
+    names = {_await_site(*groups) for groups in set(_AWAITED.findall(text))}
+    names.discard(_NO_SITE)
+    if _consumer_offsets(text):
+        names.add(None)
+    return names
 
 
 def module_key(relative: str) -> str:
@@ -237,6 +264,10 @@ class ScreenedText:
         if self._called is None:
             self._called = called_words(self.text)
         return self._called
+
+    @property
+    def awaited_last_names(self) -> set[str | None]:
+        return awaited_last_names(self.text)
 
     @property
     def awaited_callees(self) -> list[tuple[int, str | None]]:

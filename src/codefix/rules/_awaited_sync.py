@@ -219,11 +219,10 @@ class AwaitedSyncCallRule(Rule):
         text does not show plainly may be anything.
         """
         names = self.candidate_names()
-        return screened.lines_of(
-            offset
-            for offset, last in screened.awaited_callees
-            if last is None or last in names or screened.binds(last)
-        )
+        wanted = {last for last in screened.awaited_last_names if last is None or last in names or screened.binds(last)}
+        if not wanted:  # most files: no offset, no line is needed
+            return set()
+        return screened.lines_of(offset for offset, last in screened.awaited_callees if last in wanted)
 
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""
