@@ -364,3 +364,19 @@ def test_split_lines_breaks_where_the_tokenizer_does_whichever_way_it_splits():
     assert any("\x0c" in text for text in texts) and any("\x0c" not in text and "\x85" not in text for text in texts)
     for text in texts:
         assert split_lines(text) == _LINE.findall(text), repr(text)
+
+
+def test_word_offsets_are_the_whole_word_matches_of_one_pattern():
+    import random
+    import re
+
+    from codefix.lexical import WORD, word_offsets
+
+    generator = random.Random(5)
+    texts = [EDGE_BINDINGS, *(path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.rglob("*.py"))[:120])]
+    for text in texts:
+        vocabulary = sorted(set(WORD.findall(text))) or ["x"]
+        for count in (1, 3, 30):  # one search per word, and one for them all
+            words = generator.sample(vocabulary, min(count, len(vocabulary))) + ["café", "a.b"]
+            pattern = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
+            assert word_offsets(text, words) == [match.start() for match in pattern.finditer(text)], (words, text[:60])

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 
-from codefix.lexical import lines_at
+from codefix.lexical import lines_at, word_offsets
 
 _last_text: str | None = None
 _last_tree: ast.Module | None = None
@@ -75,11 +74,7 @@ def lines_spelling(text: str, words: Iterable[str]) -> set[int]:
     holding these lines are all a question about those names needs to walk.
     Comments and strings add lines, never remove any.
     """
-    alternatives = sorted({re.escape(word) for word in words}, key=len, reverse=True)
-    if not alternatives:
-        return set()
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
-    return set(lines_at(text, [match.start() for match in pattern.finditer(text)]))
+    return set(lines_at(text, word_offsets(text, words)))
 
 
 def statements_on(tree: ast.Module, lines: Iterable[int]) -> list[ast.stmt]:
