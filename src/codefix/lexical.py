@@ -167,7 +167,7 @@ def word_offsets(text: str, words: Iterable[str]) -> list[int]:
 
 
 #: The reversed `name(`, unless the reversed name is followed by ` def` or ` class` (`\w++` never gives back).
-_CALLED_REVERSED = re.compile(r"\([ \t\r\n]*(\w++)(?![ \t]+(?:fed|ssalc)\b)")
+_CALLED_REVERSED = re.compile(r"\(\s*(\w++)(?![ \t]+(?:fed|ssalc)\b)")
 
 
 def calls(text: str) -> list[tuple[int, str]]:
@@ -181,14 +181,24 @@ def calls(text: str) -> list[tuple[int, str]]:
     return [(end - match.end(1), match.group(1)[::-1]) for match in _CALLED_REVERSED.finditer(reversed_text)]
 
 
-def calls_of(text: str, words: set[str]) -> list[int]:
+@functools.lru_cache(maxsize=64)
+def _calls_reversed(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(word[::-1]) for word in sorted(words, key=len, reverse=True))
+    return re.compile(r"\(\s*(" + alternatives + r")(?!\w)(?![ \t]+(?:fed|ssalc)\b)")
+
+
+def calls_of(text: str, words: Iterable[str]) -> list[int]:
     """Offsets of the calls (as `calls` finds them) of these words: one search for just them."""
+    words = frozenset(words)
     if not words:
         return []
-    alternatives = "|".join(re.escape(word[::-1]) for word in sorted(words, key=len, reverse=True))
-    pattern = re.compile(r"\([ \t\r\n]*(" + alternatives + r")(?!\w)(?![ \t]+(?:fed|ssalc)\b)")
     end = len(text)
-    return [end - match.end(1) for match in pattern.finditer(text[::-1])]
+    return [end - match.end(1) for match in _calls_reversed(words).finditer(text[::-1])]
+
+
+def calls_any(text: str, words: frozenset[str]) -> bool:
+    """Whether the text calls one of these words (as `calls` finds calls), searching from one `(` to the next."""
+    return bool(words) and _calls_reversed(words).search(text[::-1]) is not None
 
 
 def called_words(text: str) -> set[str]:

@@ -33,7 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
-from codefix.lexical import ScreenedText, calls_of
+from codefix.lexical import ScreenedText, calls_any, calls_of
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -312,10 +312,9 @@ class AsyncContextRule(Rule):
         self.targets: dict[tuple[str, str, int], ContextTarget] = {}
         #: Targets outside the project, by qualified name (configured dotted names).
         self.external_targets: dict[str, ContextTarget] = {}
-        self.trigger_words: set[str] = set()
+        self.trigger_words: frozenset[str] = frozenset()
         #: The targets each trigger word (a name or an alias) can stand for.
         self.word_targets: dict[str, set[ContextTarget]] = defaultdict(set)
-        self._call_pattern: re.Pattern[str] | None = None
         #: Spelled by any module that defines a target of its own (see `concern_lines`).
         self._defining_words: list[str] = sorted(PROTOCOL_ATTRIBUTES | {"asynccontextmanager"})
         self._is_project_module: Callable[[str], bool] = lambda dotted: True
@@ -356,11 +355,8 @@ class AsyncContextRule(Rule):
         for target in [*self.targets.values(), *self.external_targets.values()]:
             self.word_targets[target.name.rpartition(".")[2]].add(target)
         self._add_exported_aliases(index, resolver)
-        self.trigger_words = set(self.word_targets)
+        self.trigger_words = frozenset(self.word_targets)
         self._defining_words = sorted(_words_defining_targets(index))
-        if self.trigger_words:
-            words = "|".join(sorted(map(re.escape, self.trigger_words), key=len, reverse=True))
-            self._call_pattern = re.compile(rf"\b(?:{words})\s*\(")
 
     def _add_class(self, info: ClassInfo, shapes: ClassShapes) -> None:
         shape = shapes.shape(info)
@@ -401,7 +397,7 @@ class AsyncContextRule(Rule):
         for them a quick `ast` look for the shapes that can be reported
         decides first (see `_ShapeFilter`).
         """
-        if self._call_pattern is None or self._call_pattern.search(text) is None:
+        if not calls_any(text, self.trigger_words):
             return False
         return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
 
@@ -635,7 +631,8 @@ def _is_parameter(name: str, node: ast.AST, parents: Mapping[ast.AST, ast.AST]) 
     )
 
 
-_STAR_IMPORT = re.compile(r"\bimport\s*\*")
+#: No `\b` in front, which would make the search try every position ("reimport *" counts, harmlessly).
+_STAR_IMPORT = re.compile(r"import\s*\*")
 
 
 def _star_import_lines(text: str) -> set[int]:
@@ -757,7 +754,7 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
 _RENAMED_REVERSED = re.compile(r"sa[\s\\]+(\w+)")
 
 
-def _may_bind_a_target(text: str, trigger_words: set[str], defining_words: Iterable[str]) -> bool:
+def _may_bind_a_target(text: str, trigger_words: frozenset[str], defining_words: Iterable[str]) -> bool:
     """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
 
     A module's own names are resolved through its imports and definitions
