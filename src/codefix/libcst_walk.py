@@ -29,7 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from libcst import CSTNode, CSTVisitor, MaybeSentinel
-from libcst._batched_visitor import _BatchedCSTVisitor
+
+try:
+    from libcst._batched_visitor import _BatchedCSTVisitor
+except ImportError:  # a LibCST that moved it: its batched visits make every attribute call, correct and slower
+    _BatchedCSTVisitor = None
 
 #: LibCST's helpers that visit one field of a node (libcst/_nodes/internal.py).
 _FIELD_VISITORS = frozenset(
@@ -148,6 +152,7 @@ def _visits(node: ast.AST, name: str) -> bool:
 
 
 def plan_of(cls: type) -> tuple[_Field, ...] | None:
+    """The visit plan of a node class, read once; None: it keeps LibCST's own visit."""
     try:
         return _plans_by_class[cls]
     except KeyError:
@@ -215,7 +220,7 @@ def _has_attribute_hooks(visitor: Any) -> bool:
     batched, such entries of the batch's table): with none, the calls, one
     pair per field of every node, are skipped.
     """
-    if isinstance(visitor, _BatchedCSTVisitor) and type(visitor) is _BatchedCSTVisitor:
+    if _BatchedCSTVisitor is not None and type(visitor) is _BatchedCSTVisitor:
         return any(_is_attribute_hook(name) for name in visitor.visitor_methods)
     if any(_is_attribute_hook(name) for name in getattr(visitor, "__dict__", ())):
         return True
