@@ -134,7 +134,7 @@ _WORDS_SEARCHED_APART = 24
 
 
 def starts_word(text: str, offset: int) -> bool:
-    """Whether no word character comes right before `offset`: what a leading `\b` tests, after the search."""
+    r"""Whether no word character comes right before `offset`: what a leading `\b` tests, after the search."""
     return offset == 0 or not _WORD_CHARACTER.match(text, offset - 1)
 
 
@@ -289,6 +289,7 @@ class ScreenedText:
         self._binds: dict[str, bool] = {}
         self._called: set[str] | None = None
         self._awaited: list[tuple[int, str | None]] | None = None
+        self._awaited_names: set[str | None] | None = None
 
     @property
     def local_words(self) -> set[str]:
@@ -315,7 +316,9 @@ class ScreenedText:
 
     @property
     def awaited_last_names(self) -> set[str | None]:
-        return awaited_last_names(self.text)
+        if self._awaited_names is None:
+            self._awaited_names = awaited_last_names(self.text)
+        return self._awaited_names
 
     @property
     def awaited_callees(self) -> list[tuple[int, str | None]]:
