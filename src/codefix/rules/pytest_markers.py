@@ -286,15 +286,22 @@ class _MarkerCheck:
         groups: dict[Path | None, _Group] = {}
         group_of: dict[Path, _Group] = {}
         registered: dict[Path, frozenset[str]] = {}
+        # Per folder, by its text: a test suite has thousands of files in a few hundred folders,
+        # and making each file's parent a Path to look it up cost more than the rest of this loop.
+        by_folder: dict[str, tuple[_Group, frozenset[str]]] = {}
         for path in self.context.targets:
-            located = self.locator.locate(path.parent)
-            key = located.config.path if located.config is not None else None
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(located, self.registered_base(located))
+            folder = os.path.dirname(path)
+            known = by_folder.get(folder)
+            if known is None:
+                located = self.locator.locate(path.parent)
+                key = located.config.path if located.config is not None else None
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Group(located, self.registered_base(located))
+                known = by_folder[folder] = (group, group.base | self.in_scope(conftests, path))
+            group, registered[path] = known
             group.paths.append(path)
             group_of[path] = group
-            registered[path] = group.base | self.in_scope(conftests, path)
         self.read_ahead(list(self.context.targets), registered)
         for path in self.context.targets:
             scanned = self.scan(path)
