@@ -24,7 +24,7 @@ from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_name, relative_names
 from codefix import pyast
-from codefix.lexical import blank_lines, lines_at, split_lines, starts_word, word_offsets
+from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, lines_at, split_lines, starts_word, word_offsets
 from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
@@ -305,9 +305,7 @@ def _record_statement(statement: ast.stmt, info: ModuleInfo) -> None:
 
 
 #: Callables whose arguments must be awaitables (asyncio.run, gather, ...).
-_AWAITABLE_CONSUMERS = frozenset(
-    {"run", "create_task", "ensure_future", "gather", "wait_for", "shield", "run_until_complete"}
-)
+_AWAITABLE_CONSUMERS = frozenset(AWAITABLE_CONSUMERS)
 
 
 def _last_name(node: ast.expr) -> str | None:
@@ -442,9 +440,6 @@ def _first_line(statement: ast.stmt) -> int:
     return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
 
 
-#: `await` and what follows it when that is a dotted name and an opening parenthesis.
-#: No `\b` in front, which would make the search try every position: `starts_word` checks each match.
-_AWAITED_TEXT = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?")
 
 
 def awaited_call_lines(text: str) -> Iterator[tuple[int, str | None]]:
@@ -459,7 +454,7 @@ def awaited_call_lines(text: str) -> Iterator[tuple[int, str | None]]:
     with None, which a rule must treat as "may be a target". No `ast` walk:
     on a 5,000-line module this is ~100 times cheaper.
     """
-    matches = [match for match in _AWAITED_TEXT.finditer(text) if starts_word(text, match.start())]
+    matches = [match for match in AWAITED.finditer(text) if starts_word(text, match.start())]
     for match, line in zip(matches, lines_at(text, [match.start() for match in matches])):
         callee = match.group("callee")
         if callee is None or match.group("call") is None or callee.endswith(".") or ".." in callee:

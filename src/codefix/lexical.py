@@ -207,16 +207,27 @@ def called_words(text: str) -> set[str]:
 
 
 #: `await`, the dotted name after it, an opening parenthesis, and (with none) what may still lead to a
-#: call: `await a .b()`, `await a\\`, `(await a  # c`.
-_AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?(?P<on>\s*[.\\#])?")
-#: APIs that take awaitables, as `index._AWAITABLE_CONSUMERS` names them.
-_CONSUMERS = ("run_until_complete", "create_task", "ensure_future", "gather", "wait_for", "shield", "run")
-_REVERSED_CONSUMERS = "|".join(name[::-1] for name in _CONSUMERS)
-#: On the reversed text, a call of one (`(` after its name) and an import of one `as` another name:
-#: each search jumps from one literal `(` or "sa" to the next (one pattern with both crawled, ten times
-#: slower). No boundary before the name: "rerun(" counts, harmlessly.
+#: call: `await a .b()`, `await a\\`, `(await a  # c`. No `\b` in front, which would make the search
+#: try every position ("xawait f(" counts unless the caller checks `starts_word`).
+AWAITED = re.compile(r"await\b\s*(?P<callee>[^\W\d][\w.]*)?(?P<call>\s*\()?(?P<on>\s*[.\\#])?")
+#: APIs that take awaitables: the index and the screening both look for their calls.
+AWAITABLE_CONSUMERS = ("run_until_complete", "create_task", "ensure_future", "gather", "wait_for", "shield", "run")
+_REVERSED_CONSUMERS = "|".join(name[::-1] for name in AWAITABLE_CONSUMERS)
+#: On the reversed text, a call of one (`(` after its name): the search jumps from one `(` to the
+#: next. No boundary before the name: "rerun(" counts, harmlessly.
 _CONSUMER_CALL_REVERSED = re.compile(r"\(\s*(?:" + _REVERSED_CONSUMERS + ")")
-_CONSUMER_RENAMED_REVERSED = re.compile(r"sa\s+(?:" + _REVERSED_CONSUMERS + r")(?!\w)")
+#: `as` and the name before it, on the reversed text: the search jumps from one "sa" to the next.
+_RENAMED_REVERSED = re.compile(r"sa[\s\\]+(\w+)")
+
+
+def renamed_words(text: str) -> list[tuple[int, str]]:
+    """(offset, word) of each word written before `as` (`import f as g`, `from m import f as g`).
+
+    Also `with f() as g` and `except E as e`, whose word before `as` is
+    rarely a plain name: callers look for particular words.
+    """
+    end = len(text)
+    return [(end - match.end(1), match.group(1)[::-1]) for match in _RENAMED_REVERSED.finditer(text[::-1])]
 #: What `_await_site` gives for an `await` that is no site.
 _NO_SITE = ""
 
@@ -236,9 +247,10 @@ def _await_site(callee: str, call: str, goes_on: str) -> str | None:
 
 def _consumer_offsets(text: str) -> list[int]:
     """Where each call or renaming import of an API taking awaitables starts (its name's first character)."""
-    end, reversed_text = len(text), text[::-1]
-    matches = [*_CONSUMER_CALL_REVERSED.finditer(reversed_text), *_CONSUMER_RENAMED_REVERSED.finditer(reversed_text)]
-    return sorted(end - match.end() for match in matches)
+    end = len(text)
+    called = [end - match.end() for match in _CONSUMER_CALL_REVERSED.finditer(text[::-1])]
+    renamed = [offset for offset, word in renamed_words(text) if word in AWAITABLE_CONSUMERS]
+    return sorted(called + renamed)
 
 
 def awaited_callees(text: str) -> list[tuple[int, str | None]]:
@@ -250,7 +262,7 @@ def awaited_callees(text: str) -> list[tuple[int, str | None]]:
     anything". `await name` that no call follows is left out.
     """
     found: list[tuple[int, str | None]] = [(offset, None) for offset in _consumer_offsets(text)]
-    for match in _AWAITED.finditer(text):
+    for match in AWAITED.finditer(text):
         last = _await_site(*match.group("callee", "call", "on"))
         if last != _NO_SITE:
             found.append((match.start(), last))
@@ -259,7 +271,7 @@ def awaited_callees(text: str) -> list[tuple[int, str | None]]:
 
 def awaited_last_names(text: str) -> set[str | None]:
     """The last names `awaited_callees` gives, without their offsets: one C-level search, each distinct await judged once."""
-    names = {_await_site(*groups) for groups in set(_AWAITED.findall(text))}
+    names = {_await_site(*groups) for groups in set(AWAITED.findall(text))}
     names.discard(_NO_SITE)
     if _consumer_offsets(text):
         names.add(None)
@@ -285,46 +297,31 @@ class ScreenedText:
 
     def __init__(self, text: str):
         self.text = text
-        self._local: set[str] | None = None
         self._binds: dict[str, bool] = {}
-        self._called: set[str] | None = None
-        self._awaited: list[tuple[int, str | None]] | None = None
-        self._awaited_names: set[str | None] | None = None
 
-    @property
+    @functools.cached_property
     def local_words(self) -> set[str]:
-        if self._local is None:
-            self._local = local_words(self.text)
-        return self._local
+        return local_words(self.text)
 
     def binds(self, word: str) -> bool:
         """`word in self.local_words`, found by `binds` for the first few words asked about, then from the set."""
-        if self._local is not None:
-            return word in self._local
-        answer = self._binds.get(word)
-        if answer is None:
-            if len(self._binds) >= _BINDS_BEFORE_SET:
-                return word in self.local_words
-            answer = self._binds[word] = binds(self.text, word)
-        return answer
+        if "local_words" in self.__dict__ or len(self._binds) >= _BINDS_BEFORE_SET:
+            return word in self.local_words
+        if word not in self._binds:
+            self._binds[word] = binds(self.text, word)
+        return self._binds[word]
 
-    @property
+    @functools.cached_property
     def called_words(self) -> set[str]:
-        if self._called is None:
-            self._called = called_words(self.text)
-        return self._called
+        return called_words(self.text)
 
-    @property
+    @functools.cached_property
     def awaited_last_names(self) -> set[str | None]:
-        if self._awaited_names is None:
-            self._awaited_names = awaited_last_names(self.text)
-        return self._awaited_names
+        return awaited_last_names(self.text)
 
-    @property
+    @functools.cached_property
     def awaited_callees(self) -> list[tuple[int, str | None]]:
-        if self._awaited is None:
-            self._awaited = awaited_callees(self.text)
-        return self._awaited
+        return awaited_callees(self.text)
 
     def lines_of(self, offsets: Iterable[int]) -> set[int]:
         """The 1-based lines of these characters, counted as Python's tokenizer counts lines (see `lines_at`)."""

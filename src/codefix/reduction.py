@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from libcst.metadata import CodePosition, CodeRange
 
-from codefix.lexical import split_lines
+from codefix.lexical import lines_at, split_lines, word_offsets
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 #: Reduce only when the copy keeps at most this share of the lines: a small
@@ -76,7 +76,7 @@ def reduce_source(
     kept: list[str] = []
     numbers: list[int] = []
     next_line = 1  # the first line not yet copied or replaced
-    for first in sorted(plan.replacements()):
+    for first in sorted(plan.replaced):
         if first < next_line:
             continue  # inside a stretch already replaced
         last, new_line = plan.replaced[first]
@@ -100,12 +100,9 @@ class _Planner:
         self.sites = sites
         self.lines = lines
         #: Lines that spell `global`: only scopes spanning one need a walk to see if they rebind.
-        self.rebinding_lines = [number for number, line in enumerate(lines, start=1) if "global" in line] if "global" in text else []
+        self.rebinding_lines = sorted(set(lines_at(text, word_offsets(text, ("global",)))))
         #: first line -> (last line, the line replacing them or None to drop them).
         self.replaced: dict[int, tuple[int, str | None]] = {}
-
-    def replacements(self) -> dict[int, tuple[int, str | None]]:
-        return self.replaced
 
     def module(self, statements: list[ast.stmt]) -> None:
         scopes = [s for s in statements if isinstance(s, _SCOPES)]

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codefix.index import IndexBuilder, ProjectIndex
-from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments
+from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments, word_offsets
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
@@ -177,7 +177,8 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
 
 def _spells_any(text: str, words: set[str]) -> bool:
     """Whether `text` spells one of `words` as a whole word; substring search first, it is most of the answer."""
-    return any(word in text and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in words)
+    present = [word for word in words if word in text]
+    return bool(present) and bool(word_offsets(text, present))
 
 
 def screened_index(

@@ -33,7 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
-from codefix.lexical import ScreenedText, calls_any, calls_of
+from codefix.lexical import ScreenedText, calls_any, calls_of, renamed_words
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -750,10 +750,6 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
     return words | PROTOCOL_ATTRIBUTES
 
 
-#: `as` and the name before it, on the reversed text: the search jumps from one "sa" to the next.
-_RENAMED_REVERSED = re.compile(r"sa[\s\\]+(\w+)")
-
-
 def _may_bind_a_target(text: str, trigger_words: frozenset[str], defining_words: Iterable[str]) -> bool:
     """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
 
@@ -762,7 +758,7 @@ def _may_bind_a_target(text: str, trigger_words: frozenset[str], defining_words:
     """
     if any(word in text for word in defining_words):
         return True
-    return any(word[::-1] in trigger_words for word in _RENAMED_REVERSED.findall(text[::-1]))
+    return any(word in trigger_words for _, word in renamed_words(text))
 
 
 class _FileCheck:

@@ -202,6 +202,8 @@ class _MarkerCheck:
         self.duplicates: dict[Path, dict[int, Finding]] = {}
         #: Per file to write: the file, marker name -> folders using it, the findings fixed.
         self.additions: dict[Path, tuple[PytestConfig, dict[str, Counter[str]], list[Finding]]] = {}
+        #: Per target: the markers registered for it (its group's and its conftests'), set by `groups`.
+        self.registered: dict[Path, frozenset[str]] = {}
         #: Per test file: typo'd uses to rename, with the registered name and the finding.
         self.renames: dict[Path, list[tuple[MarkerUse, str, Finding]]] = defaultdict(list)
 
@@ -285,7 +287,6 @@ class _MarkerCheck:
     def groups(self, conftests: dict[Path, frozenset[str]]) -> dict[Path | None, _Group]:
         groups: dict[Path | None, _Group] = {}
         group_of: dict[Path, _Group] = {}
-        registered: dict[Path, frozenset[str]] = {}
         # Per folder, by its text: a test suite has thousands of files in a few hundred folders,
         # and making each file's parent a Path to look it up cost more than the rest of this loop.
         by_folder: dict[str, tuple[_Group, frozenset[str]]] = {}
@@ -299,10 +300,10 @@ class _MarkerCheck:
                 if group is None:
                     group = groups[key] = _Group(located, self.registered_base(located))
                 known = by_folder[folder] = (group, group.base | self.in_scope(conftests, path))
-            group, registered[path] = known
+            group, self.registered[path] = known
             group.paths.append(path)
             group_of[path] = group
-        self.read_ahead(list(self.context.targets), registered)
+        self.read_ahead(list(self.context.targets), self.registered)
         for path in self.context.targets:
             scanned = self.scan(path)
             if scanned is not None and (scanned.uses or scanned.registrations):
@@ -356,11 +357,10 @@ class _MarkerCheck:
             target, reason = self.write_target(group)
             self.report_config(group.located, reported_configs)
             config = group.located.config
-            base = group.base
             ignored_names = {entry.name: other for other, _ in group.located.ignored for entry in other.entries}
-            typos = _TypoJudge(base | everywhere)
+            typos = _TypoJudge(group.base | everywhere)
             for module in group.files:
-                for use in self.unregistered_uses(module, base | self.in_scope(conftests, module.path)):
+                for use in self.unregistered_uses(module, self.registered[module.path]):
                     self.judge(module, use, target=target, config=config, reason=reason, typos=typos, ignored_names=ignored_names)
         if self.context.fix:
             self.fix()
