@@ -380,3 +380,49 @@ def test_word_offsets_are_the_whole_word_matches_of_one_pattern():
             words = generator.sample(vocabulary, min(count, len(vocabulary))) + ["café", "a.b"]
             pattern = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
             assert word_offsets(text, words) == [match.start() for match in pattern.finditer(text)], (words, text[:60])
+
+
+LISTED_FACTORY = {
+    "pyproject.toml": '[tool.codefix.clickhouse-async]\nfactories = ["make_warehouse"]\n',
+    "pkg/__init__.py": "",
+    "pkg/db.py": (
+        "from contextlib import asynccontextmanager\n\n\n@asynccontextmanager\nasync def _session():\n"
+        "    yield object()\n\n\n@asynccontextmanager\nasync def get_clickhouse_client():\n    yield object()\n\n\n"
+        "def make_warehouse():\n    return _session()\n"
+    ),
+    "scripts/use.py": "from pkg.db import make_warehouse\n\n\nasync def main():\n    client = await make_warehouse()\n    return client\n",
+}
+
+
+def test_a_rule_the_generalizing_rule_does_not_cover_still_screens_its_files(tmp_path: Path, monkeypatch):
+    """A factory listed for clickhouse-async alone is no trigger of async-context: its own probe must look."""
+    root = write(tmp_path / "listed", LISTED_FACTORY)
+    _assert_same(root, False, monkeypatch)
+    (findings, _, _), _, skipped = _run(root, False, True, monkeypatch)
+    assert "scripts/use.py" not in skipped
+    assert [(f.path, f.line, f.rule) for f in findings] == [("scripts/use.py", 5, "clickhouse-async")]
+
+
+def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
+    """The screening asks async-context alone when its words hold clickhouse-async's; not with a listed factory."""
+    from codefix.index import IndexBuilder
+    from codefix.resolution import Resolver
+    from codefix.rules.async_context import AsyncContext
+    from codefix.rules.clickhouse_async import ClickhouseAsync
+
+    def prepared(root: Path, settings: dict) -> list:
+        builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
+        builder.add(builder.files)
+        index = builder.finish()
+        rules = [ClickhouseAsync(settings), AsyncContext()]
+        for rule in rules:
+            rule.prepare(index, Resolver(index))
+        return rules
+
+    plain = write(tmp_path / "plain", {**LISTED_FACTORY, "pyproject.toml": ""})
+    narrow, general = prepared(plain, {})
+    assert narrow.trigger_words == {"get_clickhouse_client"}
+    assert screening._uncovered([narrow, general]) == [general]
+    narrow, general = prepared(write(tmp_path / "listed", LISTED_FACTORY), {"factories": ["make_warehouse"]})
+    assert "make_warehouse" in narrow.trigger_words - general.trigger_words
+    assert screening._uncovered([narrow, general]) == [narrow, general]

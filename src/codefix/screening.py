@@ -181,6 +181,20 @@ def _spells_any(text: str, words: set[str]) -> bool:
     return bool(present) and bool(word_offsets(text, present))
 
 
+def _uncovered(rules: list[Rule]) -> list[Rule]:
+    """The prepared rules whose concern lines no other rule's already hold (`Rule.concerns_covered_by`).
+
+    A rule is dropped when a rule after it, or one kept before it, covers
+    it: of two rules covering each other (the same words), the last stays.
+    """
+    kept: list[Rule] = []
+    for position, rule in enumerate(rules):
+        others = [other for at, other in enumerate(rules) if at != position and (other in kept or at > position)]
+        if not any(rule.concerns_covered_by(other) for other in others):
+            kept.append(rule)
+    return kept
+
+
 def screened_index(
     builder: IndexBuilder,
     rules: Sequence[Rule],
@@ -217,6 +231,7 @@ def screened_index(
     resolver = Resolver(builder.index)
     for probe in probes:
         probe.prepare(builder.index, resolver)
+    probes = _uncovered(probes)
     concerned: list[Path] = []
     unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
     for path, (needed, lines) in zip(rest, ordered_map(_concerns, rest, (probes,), workers)):

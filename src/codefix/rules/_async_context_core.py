@@ -418,6 +418,14 @@ class AsyncContextRule(Rule):
             offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words)
         return screened.lines_of(offsets)
 
+    def concerns_covered_by(self, other: Rule) -> bool:
+        """`concern_lines` only grows with the trigger and defining words: a rule with more of both covers this one."""
+        return (
+            isinstance(other, AsyncContextRule)
+            and self.trigger_words <= other.trigger_words
+            and set(self._defining_words) <= set(other._defining_words)
+        )
+
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
     ) -> set[int] | None:
