@@ -165,6 +165,24 @@ class Exclusion:
             relative = absolute[len(self.base_prefix) :].replace(os.sep, "/")
         else:  # outside the base (or the base itself): only patterns without a slash can match, by name
             relative = "" if absolute == self.base_prefix.rstrip(os.sep) else path.name
+        return self.excludes_relative(relative, is_dir)
+
+    def walk_relative(self, folder: str) -> tuple[str | None, str | None]:
+        """What `excludes` computes of the entries of one folder a walk lists, computed once for them all.
+
+        `folder` is absolute and normalized. The first item prefixes the
+        name of each entry to make its path relative to `base` (None when
+        the folder is not inside it: entries are then matched by name);
+        the second is the name of the entry that is `base` itself, if any.
+        """
+        inside = os.path.join(folder, "")
+        if inside.startswith(self.base_prefix):
+            return inside[len(self.base_prefix) :].replace(os.sep, "/"), None
+        base = self.base_prefix.rstrip(os.sep)
+        return None, os.path.basename(base) if os.path.dirname(base) == folder else None
+
+    def excludes_relative(self, relative: str, is_dir: bool) -> bool:
+        """Whether the patterns match a path relative to `base` (or a bare name, for one outside it)."""
         if not relative:
             return False
         if self.by_name is not None:
@@ -184,10 +202,10 @@ class _IgnoreFile:
     base: Path
     spec: pathspec.GitIgnoreSpec
 
-    def verdict(self, path: Path, is_dir: bool) -> bool | None:
-        """True ignored, False re-included by a `!` line, None when no line matches."""
-        relative = path.relative_to(self.base).as_posix() + ("/" if is_dir else "")
-        return self.spec.check_file(relative).include
+    def prefix_of(self, folder: str) -> str:
+        """The path of `folder` (absolute, normalized, at or below `base`) relative to `base`, with a
+        trailing slash ("" for `base`): with an entry's name, what the patterns match."""
+        return Path(folder).relative_to(self.base).as_posix() + "/" if folder != str(self.base) else ""
 
 
 def _read_ignore_file(base: Path, file: Path) -> _IgnoreFile | None:
@@ -223,15 +241,6 @@ def _inherited_ignores(folder: Path) -> list[_IgnoreFile]:
     return [item for item in found if item is not None]
 
 
-def is_ignored(path: Path, is_dir: bool, ignores: Sequence[_IgnoreFile]) -> bool:
-    """Git's verdict on `path`: the deepest ignore file with a matching line decides."""
-    for ignore in reversed(ignores):
-        verdict = ignore.verdict(path, is_dir)
-        if verdict is not None:
-            return verdict
-    return False
-
-
 def iter_python_files(
     folder: Path, errors: list[tuple[Path, str]] | None = None, exclusion: Exclusion | None = None
 ) -> Iterator[Path]:
@@ -241,35 +250,96 @@ def iter_python_files(
     there with its reason, for the caller to report. Without `exclusion`,
     `EXCLUDED_DIRS` and the ignore files decide.
     """
-    folder = _lexical_absolute(folder)
-    exclusion = exclusion or Exclusion(folder)
-    inherited = _inherited_ignores(folder) if exclusion.respect_gitignore else []
-    ignores_of: dict[Path, list[_IgnoreFile]] = {}
+    for path, _ in walk_python_files(folder, errors, exclusion):
+        yield path
 
-    def unlistable(exc: OSError) -> None:
-        if errors is not None:
-            errors.append((Path(exc.filename or folder), f"cannot list folder: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=unlistable):
-        here = Path(dirpath)
-        ignores = ignores_of.pop(here, inherited)
-        reads_own = exclusion.respect_gitignore and here != folder and ".gitignore" in filenames
-        own = _read_ignore_file(here, here / ".gitignore") if reads_own else None
-        if own is not None:
-            ignores = [*ignores, own]
-        kept = []
-        for name in sorted(dirnames):
-            if exclusion.excludes(here / name, True) or is_ignored(here / name, True, ignores):
-                continue
-            kept.append(name)
-            ignores_of[here / name] = ignores
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            path = here / name
-            if not name.endswith(".py") or exclusion.excludes(path, False) or is_ignored(path, False, ignores):
-                continue
-            if not path.is_symlink() or _resolvable(path):
-                yield path
+def walk_python_files(
+    folder: Path, errors: list[tuple[Path, str]] | None = None, exclusion: Exclusion | None = None
+) -> Iterator[tuple[Path, bool]]:
+    """`iter_python_files`, each file with whether it is a symlink.
+
+    Folders are listed with `os.scandir`, whose entries know their type
+    from the listing itself, and every per-entry question (excluded,
+    ignored, a link) is answered from strings computed once per folder: a
+    walk of 10,000 files took 0.3 s of every cold run as `os.walk` plus
+    `pathlib`, which stat each file twice. Folders are entered depth first,
+    in name order, files before subfolders, as `os.walk` does; linked
+    folders are never entered.
+    """
+    top = _lexical_absolute(folder)
+    exclusion = exclusion or Exclusion(top)
+    inherited = _inherited_ignores(top) if exclusion.respect_gitignore else []
+    pending: list[tuple[str, list[_IgnoreFile]]] = [(str(top), inherited)]
+    while pending:
+        here, ignores = pending.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=_entry_name)
+        except OSError as exc:
+            if errors is not None:
+                errors.append((Path(exc.filename or top), f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        folders = [entry for entry in entries if _is_folder(entry)]
+        files = [entry for entry in entries if not _is_folder(entry)]
+        if exclusion.respect_gitignore and here != str(top) and any(entry.name == ".gitignore" for entry in files):
+            own = _read_ignore_file(Path(here), Path(here, ".gitignore"))
+            if own is not None:
+                ignores = [*ignores, own]
+        skipped = _EntryFilter(exclusion, ignores, here)
+        subfolders = [
+            entry.path for entry in folders if not skipped(entry.name, True) and not _is_link(entry)
+        ]
+        pending.extend((path, ignores) for path in reversed(subfolders))
+        for entry in files:
+            if entry.name.endswith(".py") and not skipped(entry.name, False):
+                path = Path(entry.path)
+                is_link = _is_link(entry)
+                if not is_link or _resolvable(path):
+                    yield path, is_link
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """As `os.walk` sorts entries: a link to a folder is a folder (never entered, though)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+class _EntryFilter:
+    """Whether an entry of one folder is excluded or git-ignored, from strings computed once for the folder."""
+
+    def __init__(self, exclusion: Exclusion, ignores: Sequence[_IgnoreFile], folder: str):
+        self.exclusion = exclusion
+        self.prefix, self.base_name = exclusion.walk_relative(folder)
+        # Deepest first: the deepest ignore file with a matching line decides.
+        self.ignores = [(ignore.spec, ignore.prefix_of(folder)) for ignore in reversed(ignores)]
+
+    def __call__(self, name: str, is_dir: bool) -> bool:
+        if self.prefix is not None:
+            relative = self.prefix + name
+        else:
+            relative = "" if name == self.base_name else name
+        if self.exclusion.excludes_relative(relative, is_dir):
+            return True
+        slash = "/" if is_dir else ""
+        for spec, prefix in self.ignores:
+            verdict = spec.check_file(prefix + name + slash).include
+            if verdict is not None:
+                return verdict
+        return False
 
 
 def _resolvable(path: Path) -> bool:
@@ -285,7 +355,7 @@ def select_files(
     paths: Sequence[Path],
     errors: list[tuple[Path, str]] | None = None,
     exclusion: Exclusion | None = None,
-    walked: tuple[Path, Sequence[Path], Sequence[tuple[Path, str]]] | None = None,
+    walked: tuple[Path, Sequence[Path], Sequence[tuple[Path, str]], set[Path]] | None = None,
 ) -> list[Path]:
     """The Python files named by the user: files as given, folders walked; each real file once.
 
@@ -293,7 +363,7 @@ def select_files(
     `iter_python_files`). A named file or folder is taken even when excluded,
     unless `exclusion.force` (see `Exclusion`). `walked` is a walk already
     made with the same `exclusion` (folder, its files, the folders it could
-    not list; the folder resolved), reused for a path naming that folder:
+    not list, its files that are links; the folder resolved), reused for a path naming that folder:
     `codefix scan .` walks the tree once, not twice.
     """
     seen: dict[Path, None] = {}
@@ -302,7 +372,7 @@ def select_files(
             continue
         if walked is not None and _lexical_absolute(path) == walked[0]:
             # A walk from a resolved folder enters no linked folder: only linked files need resolving.
-            seen.update(dict.fromkeys(_resolved(file) if file.is_symlink() else file for file in walked[1]))
+            seen.update(dict.fromkeys(_resolved(file) if file in walked[3] else file for file in walked[1]))
             if errors is not None:
                 errors.extend(walked[2])
         elif path.is_dir():
@@ -321,9 +391,11 @@ def walk_project(
     `root` is resolved (as `find_project_root` returns it); the tree is walked once.
     """
     root_unlistable: list[tuple[Path, str]] = []
-    files = list(iter_python_files(root, root_unlistable, exclusion=exclusion))
+    walked = list(walk_python_files(root, root_unlistable, exclusion=exclusion))
+    files = [path for path, _ in walked]
+    linked = {path for path, is_link in walked if is_link}
     unlistable: list[tuple[Path, str]] = []
-    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable))
+    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable, linked))
     return files, targets, unlistable
 
 
