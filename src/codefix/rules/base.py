@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Scope, ScopeProvider
 
 from codefix.index import ModuleInfo, ProjectIndex
 from codefix.lexical import ScreenedText
+from codefix.positions import SyntacticPositions
 from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import ConfigurationError, FileChange, FileError, Finding
@@ -96,8 +97,8 @@ class FileContext:
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        """Positions in the file's own lines, also when LibCST reads a reduced copy."""
-        positions = self.wrapper.resolve(PositionProvider)
+        """LibCST's syntactic positions (see positions.py) in the file's own lines, also when LibCST reads a reduced copy."""
+        positions = SyntacticPositions(self.module)
         if self.original_lines is None:
             return positions
         return MappedPositions(positions, self.original_lines)
