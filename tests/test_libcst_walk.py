@@ -180,6 +180,18 @@ def test_scopes_parents_and_expression_contexts_are_libcsts():
         assert [_provider_view(module) for module in modules] == ours
 
 
+def test_node_parents_are_the_parent_providers():
+    with libcsts_own_visit():
+        modules = [module for _, module in _modules()[:4]] + [module for _, module in _modules()[-60:]]
+        expected = [MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider) for module in modules]
+    assert sum(map(len, expected)) > 10_000
+    for module, parents in zip(modules, expected):
+        ours = libcst_walk.NodeParents(module)
+        assert len(ours) == len(parents)
+        assert all(node in ours and ours[node] is parent for node, parent in parents.items())
+        assert module not in ours
+
+
 def test_transformers_still_rebuild():
     class Renamer(cst.CSTTransformer):
         def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Scope, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, Scope, ScopeProvider
 
 from codefix.index import ModuleInfo, ProjectIndex
 from codefix.lexical import ScreenedText
+from codefix.libcst_walk import NodeParents
 from codefix.positions import SyntacticPositions
 from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
@@ -30,7 +31,6 @@ from codefix.types import ConfigurationError, FileChange, FileError, Finding
 
 Fix = Callable[[cst.CSTNode], cst.CSTNode]
 _VisitorT = TypeVar("_VisitorT", bound=cst.CSTVisitor)
-_SCOPES_AND_PARENTS = (ScopeProvider, ParentNodeProvider)
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,10 @@ class FileContext:
         self._collected: dict[type, Any] = {}
 
     # Metadata is computed on first use: scope analysis is the most expensive
-    # step of a run, and many parsed files never need it. Rules that need
-    # scopes need parents too: one batched visit computes both.
+    # step of a run, and many parsed files never need it.
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve_many(_SCOPES_AND_PARENTS)[ScopeProvider]
+        return self.wrapper.resolve(ScopeProvider)
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
@@ -105,7 +104,7 @@ class FileContext:
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self.wrapper.resolve_many(_SCOPES_AND_PARENTS)[ParentNodeProvider]
+        return NodeParents(self.module)
 
     def collected(self, visitor_class: type[_VisitorT]) -> _VisitorT:
         """A visitor of `visitor_class` that has visited the module: one visit per file for all rules asking."""
