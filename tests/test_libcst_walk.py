@@ -167,7 +167,7 @@ def _provider_view(module: cst.Module) -> list[tuple[int, str, str, str]]:
     for node, scope in scopes.items():
         if id(node) not in in_tree:
             continue
-        described = "" if scope is None else f"{type(scope).__name__}:{sorted(scope._assignments)}"
+        described = "" if scope is None else f"{type(scope).__name__}:{sorted(scope._assignments)}:{scope._assignment_count}"
         view.append((id(node), described, str(id(parents.get(node))), str(contexts.get(node))))
     return sorted(view)
 
@@ -178,6 +178,20 @@ def test_scopes_parents_and_expression_contexts_are_libcsts():
     ours = [_provider_view(module) for module in modules]
     with libcsts_own_visit():
         assert [_provider_view(module) for module in modules] == ours
+
+
+def test_the_scope_visitors_type_check_answers_as_isinstance_does():
+    from libcst.metadata import scope_provider
+
+    libcst_walk.install()
+    check = scope_provider._ASSIGNMENT_LIKE_NODES
+    classes = libcst_walk._original_assignment_like
+    assert not isinstance(check, tuple) and isinstance(classes, tuple)
+    nodes = [node for _, module in _modules()[-20:] for node in _all_nodes(module)]
+    assert sum(isinstance(node, classes) for node in nodes) > 100
+    assert [isinstance(node, check) for node in nodes] == [isinstance(node, classes) for node in nodes]
+    with libcsts_own_visit():
+        assert scope_provider._ASSIGNMENT_LIKE_NODES is classes
 
 
 def test_node_parents_are_the_parent_providers():
