@@ -390,3 +390,27 @@ def test_pathological_files_are_an_error_or_a_result_in_bounded_time_and_memory(
         else:
             assert after == text.replace("await get_websocket_manager(ctx)", "get_websocket_manager(ctx)"), relative
             ast.parse(after)
+
+
+@pytest.mark.parametrize(
+    ("raw", "refused"),
+    [
+        (b"\n" * 30_000, False),
+        (b"\n" * 30_001, True),
+        (b"\r" * 30_001, True),
+        (b"\r\n" * 30_000, False),
+        (b"\r\n" * 30_000 + b"x", True),
+        (b"x" * 29_999, False),
+        (b"#" * 2_000_001, True),
+    ],
+    ids=["lf-at-limit", "lf-over", "cr-over", "crlf-at-limit", "crlf-unterminated-over", "one-long-line", "bytes-over"],
+)
+def test_the_size_limits_hold_at_their_boundaries(raw: bytes, refused: bool):
+    from codefix.sourcefile import MAX_SOURCE_LINES, SourceError, check_size
+
+    assert MAX_SOURCE_LINES == 30_000
+    if refused:
+        with pytest.raises(SourceError, match="too large to analyse"):
+            check_size(raw)
+    else:
+        check_size(raw)

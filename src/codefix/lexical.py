@@ -245,6 +245,11 @@ def _await_site(callee: str, call: str, goes_on: str) -> str | None:
     return callee.rpartition(".")[2]
 
 
+def _names_a_consumer(text: str, renamed: list[tuple[int, str]]) -> bool:
+    """Whether `_consumer_offsets` finds anything, without listing it all; `renamed`: the text's `renamed_words`."""
+    return _CONSUMER_CALL_REVERSED.search(text[::-1]) is not None or any(word in AWAITABLE_CONSUMERS for _, word in renamed)
+
+
 def _consumer_offsets(text: str) -> list[int]:
     """Where each call or renaming import of an API taking awaitables starts (its name's first character)."""
     end = len(text)
@@ -269,11 +274,14 @@ def awaited_callees(text: str) -> list[tuple[int, str | None]]:
     return found
 
 
-def awaited_last_names(text: str) -> set[str | None]:
-    """The last names `awaited_callees` gives, without their offsets: one C-level search, each distinct await judged once."""
+def awaited_last_names(text: str, renamed: list[tuple[int, str]] | None = None) -> set[str | None]:
+    """The last names `awaited_callees` gives, without their offsets: one C-level search, each distinct await judged once.
+
+    `renamed`: the text's `renamed_words`, when the caller has them.
+    """
     names = {_await_site(*groups) for groups in set(AWAITED.findall(text))}
     names.discard(_NO_SITE)
-    if _consumer_offsets(text):
+    if _names_a_consumer(text, renamed_words(text) if renamed is None else renamed):
         names.add(None)
     return names
 
@@ -316,8 +324,12 @@ class ScreenedText:
         return called_words(self.text)
 
     @functools.cached_property
+    def renamed_words(self) -> list[tuple[int, str]]:
+        return renamed_words(self.text)
+
+    @functools.cached_property
     def awaited_last_names(self) -> set[str | None]:
-        return awaited_last_names(self.text)
+        return awaited_last_names(self.text, self.renamed_words)
 
     @functools.cached_property
     def awaited_callees(self) -> list[tuple[int, str | None]]:

@@ -61,6 +61,8 @@ def check_size(raw: bytes) -> None:
     if len(raw) > MAX_SOURCE_BYTES:
         megabytes = len(raw) / 1_000_000
         raise SourceError(f"too large to analyse: {megabytes:.1f} MB (codefix's limit is {MAX_SOURCE_BYTES // 1_000_000} MB)")
+    if len(raw) < MAX_SOURCE_LINES:
+        return  # every line takes a byte at least: counting them (twice, over the whole file) cannot find too many
     # Old Mac files end lines with CR alone; CRLF counts once either way.
     lines = max(raw.count(b"\n"), raw.count(b"\r")) + (not raw.endswith((b"\n", b"\r")) and bool(raw))
     if lines > MAX_SOURCE_LINES:

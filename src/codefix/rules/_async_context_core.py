@@ -414,7 +414,7 @@ class AsyncContextRule(Rule):
         """
         text = screened.text
         offsets = calls_of(text, self.trigger_words)
-        if _may_bind_a_target(text, self.trigger_words, self._defining_words):
+        if _may_bind_a_target(text, self.trigger_words, self._defining_words, screened.renamed_words):
             offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words)
         return screened.lines_of(offsets)
 
@@ -758,15 +758,18 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
     return words | PROTOCOL_ATTRIBUTES
 
 
-def _may_bind_a_target(text: str, trigger_words: frozenset[str], defining_words: Iterable[str]) -> bool:
+def _may_bind_a_target(
+    text: str, trigger_words: frozenset[str], defining_words: Iterable[str], renamed: list[tuple[int, str]] | None = None
+) -> bool:
     """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
 
     A module's own names are resolved through its imports and definitions
-    only (`g = f` is not followed), so these are the only ways.
+    only (`g = f` is not followed), so these are the only ways. `renamed`:
+    the text's `renamed_words`, when the caller has them.
     """
     if any(word in text for word in defining_words):
         return True
-    return any(word in trigger_words for _, word in renamed_words(text))
+    return any(word in trigger_words for _, word in (renamed_words(text) if renamed is None else renamed))
 
 
 class _FileCheck:
