@@ -358,7 +358,7 @@ def test_split_lines_breaks_where_the_tokenizer_does_whichever_way_it_splits():
 
     from codefix.lexical import _LINE, split_lines
 
-    pieces = ["a", "\n", "\r", "\r\n", "\x0c", "\x0b", "\x85", "\u2028", "x y", "\t"]
+    pieces = ["a", "\n", "\r", "\r\n", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "é", "x y", "\t"]
     generator = random.Random(3)
     texts = ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 20))) for _ in range(3000)]
     assert any("\x0c" in text for text in texts) and any("\x0c" not in text and "\x85" not in text for text in texts)
