@@ -414,3 +414,34 @@ def test_the_size_limits_hold_at_their_boundaries(raw: bytes, refused: bool):
             check_size(raw)
     else:
         check_size(raw)
+
+
+def test_the_encoding_is_the_tokenizers_also_where_it_is_not_asked():
+    """The shortcut for files without a cookie or BOM agrees with `tokenize.detect_encoding` on any bytes."""
+    import codecs
+    import io
+    import random
+    import tokenize
+
+    from codefix.sourcefile import SourceError, detect_encoding
+
+    def tokenizers(raw: bytes) -> str:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+            return codecs.lookup(encoding).name if encoding != "utf-8-sig" else encoding
+        except (SyntaxError, LookupError):
+            return "refused"
+
+    def ours(raw: bytes) -> str:
+        try:
+            return detect_encoding(raw)
+        except SourceError:
+            return "refused"
+
+    pieces = [b"x = 1", b"\n", b"\r", b"\r\n", b"# -*- coding: latin-1 -*-", b"# coding=bogus", b"coding", b"\xe9", b"\xc3\xa9", b"\xef\xbb\xbf", b"#", b" "]
+    generator = random.Random(5)
+    samples = [b"".join(generator.choice(pieces) for _ in range(generator.randint(0, 8))) for _ in range(20_000)]
+    verdicts = {tokenizers(raw) for raw in samples}
+    assert {"utf-8", "iso8859-1", "utf-8-sig", "refused"} <= verdicts
+    for raw in samples:
+        assert ours(raw) == tokenizers(raw), raw

@@ -46,6 +46,12 @@ class SourceFile:
 
 
 def detect_encoding(raw: bytes) -> str:
+    # Most files: no BOM, and no "coding" in the two lines a cookie may be on; the tokenizer
+    # (a BytesIO and a regex per file, read three times in a cold run) would say UTF-8.
+    second_line_end = raw.find(b"\n", raw.find(b"\n") + 1)
+    head = raw if second_line_end < 0 else raw[:second_line_end]
+    if b"coding" not in head and head.isascii():  # a BOM is not ASCII
+        return "utf-8"
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
@@ -64,7 +70,7 @@ def check_size(raw: bytes) -> None:
     if len(raw) < MAX_SOURCE_LINES:
         return  # every line takes a byte at least: counting them (twice, over the whole file) cannot find too many
     # Old Mac files end lines with CR alone; CRLF counts once either way.
-    lines = max(raw.count(b"\n"), raw.count(b"\r")) + (not raw.endswith((b"\n", b"\r")) and bool(raw))
+    lines = max(raw.count(b"\n"), raw.count(b"\r") if b"\r" in raw else 0) + (not raw.endswith((b"\n", b"\r")) and bool(raw))
     if lines > MAX_SOURCE_LINES:
         raise SourceError(f"too large to analyse: {lines:,} lines (codefix's limit is {MAX_SOURCE_LINES:,})")
 
