@@ -426,3 +426,20 @@ def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
     narrow, general = prepared(write(tmp_path / "listed", LISTED_FACTORY), {"factories": ["make_warehouse"]})
     assert "make_warehouse" in narrow.trigger_words - general.trigger_words
     assert screening._uncovered([narrow, general]) == [narrow, general]
+
+
+def test_entries_the_screening_builds_are_the_indexs_own(corpus: Path, monkeypatch):
+    """A file's entry made while screening it is what indexing the same lines would make."""
+    from codefix.engine import plan_project
+    from codefix.index import IndexBuilder, _index_job
+
+    monkeypatch.setattr(screening, "SCREEN", True)
+    options = RunOptions(paths=(corpus,), use_cache=False, jobs=1)
+    project = load_project(options)
+    builder = IndexBuilder(project.root, plan_project(options).files, use_cache=False)
+    assert project.index.partial, "files with a planted bug hold many functions no rule needs"
+    for relative, unneeded in project.index.partial.items():
+        path = project.root / relative
+        _, _, digest, entry, left_out = _index_job((path, relative, builder.module_name(path), unneeded))
+        assert (digest, left_out) == ("", unneeded), relative
+        assert entry == project.index.module_at(relative), relative

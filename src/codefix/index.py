@@ -613,12 +613,23 @@ def _partial_entry(
 ) -> ModuleInfo | None:
     """The entry of the text without `unneeded` lines; None when that text is not cleanly what is left."""
     try:
-        text = partial_text(decode_source(path, raw).text, unneeded)
+        text = decode_source(path, raw).text
+    except SourceError:
+        return None
+    return partial_entry(text, path, relative, name, unneeded)
+
+
+def partial_entry(
+    text: str, path: Path, relative: str, name: str, unneeded: tuple[tuple[int, int], ...]
+) -> ModuleInfo | None:
+    """`_partial_entry` of the decoded text (the screening makes it while it holds the text)."""
+    try:
+        text = partial_text(text, unneeded)
         tree = pyast.parse(text)
         if not clean_cut(tree, unneeded):
             return None
         return analyse_module(tree, name, relative, path.name == "__init__.py", text)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -734,6 +745,10 @@ class IndexBuilder:
             names = self.names_of[relative] = module_names_for(rel, self._package_dirs) or [rel.stem]
         return names
 
+    def module_name(self, file: Path) -> str:
+        """The name the index knows a file of the walk by."""
+        return self._names(self.relatives[file])[0]
+
     @property
     def files(self) -> list[Path]:
         return list(self.relatives)
@@ -743,17 +758,25 @@ class IndexBuilder:
         files: Iterable[Path],
         progress: Progress | None = None,
         unneeded: dict[Path, tuple[tuple[int, int], ...]] | None = None,
+        built: dict[Path, ModuleInfo] | None = None,
     ) -> None:
         """Index these files (of the walk): from the cache when unchanged, else parsed.
 
         `unneeded`: lines of files nobody imports that no rule can need
         (screening.py); a file parsed without them is listed in `index.partial`.
+        `built`: entries of some of those files already made without their
+        `unneeded` lines (by the screening, which held their text).
         """
         unneeded = unneeded or {}
+        built = built or {}
         jobs: list[Job] = []
         for file in files:
             relative = self.relatives[file]
             names = self._names(relative)
+            if file in built:
+                _add_entry(self.index, relative, built[file], names)
+                self.index.partial[relative] = unneeded[file]
+                continue
             # A file to parse without some lines is not taken from the cache: its
             # whole entry is as good, but the analysis would then read the whole file.
             entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0])

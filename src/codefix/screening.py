@@ -19,7 +19,8 @@ file's text once and proves that of as many files as it can, cheaply:
    sites can only reach its own definitions and the importable modules',
    which the prepared copies know. It is parsed without the top-level
    scopes nothing on those lines depends on (`_unneeded_scopes`), their
-   lines emptied so that positions do not move.
+   lines emptied so that positions do not move; the worker that screened
+   it builds that entry from the text it holds.
 4. The rest are never parsed: nothing reported can be in them, and nothing
    elsewhere depends on them. Their syntax is not checked either; a file named
    on the command line always is.
@@ -41,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codefix.index import IndexBuilder, ProjectIndex
+from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_entry
 from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments, word_offsets
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
@@ -105,22 +106,34 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> tu
     return spelled, unreadable
 
 
-def _concerns(path: Path, rules: Sequence[Rule]) -> tuple[bool, tuple[tuple[int, int], ...]]:
-    """Whether a rule may report something in this unimportable file, and the lines none can need."""
+#: What the screening learns of a file nobody imports: whether a rule may report something in it,
+#: the lines none can need, and its index entry without those lines (None: the index makes it).
+Concerns = tuple[bool, tuple[tuple[int, int], ...], "ModuleInfo | None"]
+
+
+def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder) -> Concerns:
+    """What the screening learns of this file (`Concerns`).
+
+    The entry is made here, from the text in hand: indexing such files
+    afterwards read and split each one again, in another round of workers.
+    """
     try:
         text = read_source(path).text
     except SourceError:
-        return True, ()
+        return True, (), None
     screened = ScreenedText(text)
     lines: set[int] = set()
     for rule in rules:
         found = rule.concern_lines(screened)
         if found is None:
-            return True, ()
+            return True, (), None
         lines |= found
     if not lines:
-        return False, ()
-    return True, _unneeded_scopes(text, lines)
+        return False, (), None
+    unneeded = _unneeded_scopes(text, lines)
+    if not unneeded:
+        return True, (), None
+    return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
 
 
 _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.M)
@@ -234,11 +247,14 @@ def screened_index(
     probes = _uncovered(probes)
     concerned: list[Path] = []
     unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
-    for path, (needed, lines) in zip(rest, ordered_map(_concerns, rest, (probes,), workers)):
+    built: dict[Path, ModuleInfo] = {}
+    for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder), workers)):
         if needed:
             concerned.append(path)
             if lines:
                 unneeded[path] = lines
-    builder.add(concerned, progress, unneeded)
+            if entry is not None:
+                built[path] = entry
+    builder.add(concerned, progress, unneeded, built)
     indexed = set(eager) | set(concerned)
     return ScreenedIndex(builder.finish(), frozenset(builder.relatives[path] for path in files if path not in indexed))
