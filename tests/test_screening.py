@@ -443,3 +443,39 @@ def test_entries_the_screening_builds_are_the_indexs_own(corpus: Path, monkeypat
         _, _, digest, entry, left_out = _index_job((path, relative, builder.module_name(path), unneeded))
         assert (digest, left_out) == ("", unneeded), relative
         assert entry == project.index.module_at(relative), relative
+
+
+def test_the_marker_scan_reads_only_the_files_the_screening_saw_spell_mark(corpus: Path, monkeypatch):
+    """pytest-markers reads no file the screening read without "mark"; it finds what it finds reading all."""
+    import codefix.rules.pytest_markers as pytest_markers
+
+    read: list[Path] = []
+    real_scan_file = pytest_markers.scan_file
+
+    def recording_scan_file(path: Path, registered=None):
+        read.append(path)
+        return real_scan_file(path, registered)
+
+    monkeypatch.setattr(pytest_markers, "scan_file", recording_scan_file)
+    monkeypatch.setattr(screening, "SCREEN", True)
+    options = RunOptions(paths=(corpus,), use_cache=False, jobs=1, rules=("pytest-markers",))
+    project = load_project(options)
+    assert project.needles is not None
+    with_sightings = run(options, project)
+    spelling = {path for path in project.targets if "mark" in path.read_text()}
+    assert set(read) == spelling and 0 < len(spelling) < len(project.targets)
+    read.clear()
+    project.needles = None
+    without = run(options, project)
+    assert set(read) == set(project.targets)
+    assert with_sightings.findings == without.findings and with_sightings.findings
+    assert with_sightings.errors == without.errors
+
+
+def test_needle_sightings_come_back_from_the_words_cache(corpus: Path, monkeypatch):
+    monkeypatch.setattr(screening, "SCREEN", True)
+    options = RunOptions(paths=(corpus,), use_cache=True, jobs=1)
+    first = load_project(options).needles
+    monkeypatch.setattr(screening, "_words_of", lambda path: pytest.fail(f"{path} read again"))
+    again = load_project(options).needles
+    assert first == again and first.holding["mark"]

@@ -34,7 +34,7 @@ from codefix.screening import screened_index
 from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
 from codefix.shortcut import command_key, shortcut_entry, vouches_for_path
-from codefix.rules.base import FileContext, ProjectContext, ProjectRule, Report, Rule
+from codefix.rules.base import FileContext, NeedleSightings, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
@@ -77,6 +77,8 @@ class Project:
     unlistable: list[tuple[Path, str]] = field(default_factory=list)
     #: Files the screening never parsed: no rule can report anything in them (screening.py).
     skipped: frozenset[str] = frozenset()
+    #: Which files hold the project rules' needles, as the screening read them.
+    needles: NeedleSightings | None = None
 
 
 @dataclass
@@ -130,7 +132,9 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
     resolver = Resolver(index)
     for rule in plan.rules:
         rule.prepare(index, resolver)
-    return Project(plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable, screened.skipped)
+    return Project(
+        plan.root, plan.config, plan.rules, index, resolver, plan.targets, plan.unlistable, screened.skipped, screened.needles
+    )
 
 
 def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list[Rule], RunResult]:
@@ -507,7 +511,9 @@ def run(
                 findings.extend(remembered.findings)
                 errors.extend(remembered.errors)
                 continue
-            context = ProjectContext(project.root, project.targets, project.index, project.resolver, options.fix, options.jobs)
+            context = ProjectContext(
+                project.root, project.targets, project.index, project.resolver, options.fix, options.jobs, project.needles
+            )
             result = rule.check_project(context)
             kept = unsuppressed(project.root, result.findings)
             findings.extend(kept)

@@ -22,8 +22,8 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 
-#: Bump when what `module_words` finds changes: the words cache (words_cache.py) is keyed by it.
-VERSION = 1
+#: Bump when what `module_words` finds (or the words cache's layout) changes: the words cache (words_cache.py) is keyed by it.
+VERSION = 2
 
 #: An identifier (a word that does not start with a digit).
 WORD = re.compile(r"[^\W\d]\w*")

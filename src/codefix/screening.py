@@ -47,7 +47,8 @@ from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
-from codefix.rules.base import Rule
+from codefix.rules import ALL_RULES
+from codefix.rules.base import NeedleSightings, ProjectRule, Rule
 from codefix.sourcefile import SourceError, read_source
 from codefix.words_cache import WordsCache
 
@@ -63,47 +64,72 @@ class ScreenedIndex:
     index: ProjectIndex
     #: Relative names of the files of the walk that were never parsed: nothing this run reports can be in them.
     skipped: frozenset[str]
+    #: Which files hold the project rules' needles; None when the screening did not read them.
+    needles: NeedleSightings | None = None
 
 
-def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None]:
-    """The stat signature and module words of one file; words None when it cannot be read or decoded."""
+#: Every project rule's `text_needle`, whichever rules run: the words cache records them all.
+TEXT_NEEDLES: tuple[str, ...] = tuple(
+    sorted({rule.text_needle for rule in ALL_RULES if issubclass(rule, ProjectRule) and rule.text_needle})
+)
+
+
+def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None, frozenset[str]]:
+    """The stat signature, module words and `TEXT_NEEDLES` held of one file; words None when it cannot be read or decoded."""
     try:
         stat = path.stat()
         text = read_source(path).text
     except (OSError, SourceError):
-        return None, None
-    return (stat.st_mtime_ns, stat.st_size), module_words(text, whole=path.name in _READ_WHOLE)
+        return None, None, frozenset()
+    needles = frozenset(needle for needle in TEXT_NEEDLES if needle in text)
+    return (stat.st_mtime_ns, stat.st_size), module_words(text, whole=path.name in _READ_WHOLE), needles
 
 
-def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> tuple[set[str], set[Path]]:
-    """Every module word of the project, and the files that could not be read; unchanged files from the cache."""
+@dataclass
+class _Spelled:
+    #: Every module word of the project.
+    words: set[str]
+    #: The files that could not be read.
+    unreadable: set[Path]
+    needles: NeedleSightings
+
+
+def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> _Spelled:
+    """What the screening reads of every file (`_Spelled`); unchanged files from the cache."""
     cache = WordsCache(builder.cache.folder) if builder.cache is not None else None
     spelled: set[str] = set()
     unreadable: set[Path] = set()
+    holding: dict[str, set[str]] = {needle: set() for needle in TEXT_NEEDLES}
     to_read: list[Path] = []
     for path in files:
-        words = None
+        known = None
         if cache is not None:
             try:
                 stat = path.stat()
-                words = cache.lookup(builder.relatives[path], (stat.st_mtime_ns, stat.st_size))
+                known = cache.lookup(builder.relatives[path], (stat.st_mtime_ns, stat.st_size))
             except OSError:
                 pass
-        if words is None:
+        if known is None:
             to_read.append(path)
         else:
-            spelled |= words
-    for path, (signature, words) in zip(to_read, ordered_map(_words_of, to_read, (), workers)):
+            spelled |= known[0]
+            for needle in known[1]:
+                holding[needle].add(builder.relatives[path])
+    for path, (signature, words, needles) in zip(to_read, ordered_map(_words_of, to_read, (), workers)):
         if words is None:
             unreadable.add(path)
             continue
         spelled |= words
+        for needle in needles:
+            holding[needle].add(builder.relatives[path])
         if cache is not None and signature is not None:
-            cache.store(builder.relatives[path], signature, words)
+            cache.store(builder.relatives[path], signature, words, needles)
     if cache is not None:
         cache.forget_missing(set(builder.relatives.values()))
         cache.save()
-    return spelled, unreadable
+    read = frozenset(builder.relatives[path] for path in files if path not in unreadable)
+    sightings = NeedleSightings(read, {needle: frozenset(names) for needle, names in holding.items()})
+    return _Spelled(spelled, unreadable, sightings)
 
 
 #: What the screening learns of a file nobody imports: whether a rule may report something in it,
@@ -227,7 +253,8 @@ def screened_index(
     if not SCREEN:
         builder.add(files, progress)
         return ScreenedIndex(builder.finish(), frozenset())
-    spelled, unreadable = _spelled_words(builder, files, workers)
+    read = _spelled_words(builder, files, workers)
+    spelled, unreadable = read.words, read.unreadable
     named = set(named)
     eager, rest = [], []
     for path in files:
@@ -257,4 +284,5 @@ def screened_index(
                 built[path] = entry
     builder.add(concerned, progress, unneeded, built)
     indexed = set(eager) | set(concerned)
-    return ScreenedIndex(builder.finish(), frozenset(builder.relatives[path] for path in files if path not in indexed))
+    skipped = frozenset(builder.relatives[path] for path in files if path not in indexed)
+    return ScreenedIndex(builder.finish(), skipped, read.needles)

@@ -21,18 +21,20 @@ from codefix.lexical import VERSION
 
 
 class WordsCache(CacheFile):
-    """Module words by relative path and stat signature."""
+    """Module words, and the project rules' text needles the text holds, by relative path and stat signature."""
 
     def __init__(self, folder: Path):
         super().__init__(folder, "words", f"{__version__}-{VERSION}")
 
-    def lookup(self, relative: str, signature: tuple[int, int]) -> set[str] | None:
+    def lookup(self, relative: str, signature: tuple[int, int]) -> tuple[set[str], frozenset[str]] | None:
         record = self._entries.get(relative)
-        if not isinstance(record, list) or len(record) != 2 or record[0] != list(signature):
+        if not isinstance(record, list) or len(record) != 3 or record[0] != list(signature):
             return None
-        words = record[1]
-        return set(words) if isinstance(words, list) and all(isinstance(word, str) for word in words) else None
+        words, needles = record[1], record[2]
+        if not all(isinstance(value, list) and all(isinstance(item, str) for item in value) for value in (words, needles)):
+            return None
+        return set(words), frozenset(needles)
 
-    def store(self, relative: str, signature: tuple[int, int], words: set[str]) -> None:
-        self._entries[relative] = [list(signature), sorted(words)]
+    def store(self, relative: str, signature: tuple[int, int], words: set[str], needles: frozenset[str]) -> None:
+        self._entries[relative] = [list(signature), sorted(words), sorted(needles)]
         self._dirty = True

@@ -397,9 +397,13 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+#: Every spelling above contains it.
+MARKER_NEEDLE = "mark"
+
+
 def might_use_markers(text: str) -> bool:
-    """Cheap test before parsing: every spelling above contains `mark`."""
-    return "mark" in text
+    """Cheap test before parsing: every spelling above contains `MARKER_NEEDLE`."""
+    return MARKER_NEEDLE in text
 
 
 def collect(path: Path, text: str) -> ModuleMarkers:

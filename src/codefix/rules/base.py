@@ -237,6 +237,22 @@ class ProjectContext:
     fix: bool
     #: Worker processes a project rule may read files in (`--jobs`); None: one per CPU.
     jobs: int | None = None
+    #: Which files hold each `ProjectRule.text_needle`, as the screening read them.
+    needles: NeedleSightings | None = None
+
+
+@dataclass(frozen=True)
+class NeedleSightings:
+    """Which files' texts hold each project rule's `text_needle`, of the files the screening read."""
+
+    #: Relative names of the files whose texts the screening read (or found in its cache).
+    read: frozenset[str] = frozenset()
+    #: Needle -> relative names of the files holding it.
+    holding: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def may_hold(self, needle: str, relative: str) -> bool:
+        """False only when the screening read the file and the needle is not in it."""
+        return relative not in self.read or needle not in self.holding or relative in self.holding[needle]
 
 
 @dataclass
@@ -254,6 +270,11 @@ class ProjectRule(Rule):
     The engine calls `check_project` once per run instead of `check` per file;
     its changes join the per-file ones in the same diff and patch.
     """
+
+    #: A string every file this rule can find anything in holds, or None. The
+    #: screening reads every file of the project anyway; it notes which hold
+    #: it (`ProjectContext.texts_with`), and the rule reads only those.
+    text_needle: ClassVar[str | None] = None
 
     def check(self, context: FileContext) -> Iterator[Report]:
         return iter(())

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codefix.discovery import relative_name
+from codefix.discovery import relative_name, relative_name_of_resolved
 from codefix.parallel import ordered_map
 from codefix.rules._marker_names import BUILTIN_MARKERS, PLUGIN_MARKERS, likely_typo
 from codefix.rules._marker_registration import RegistrationError, registered_bytes
 from codefix.rules._marker_uses import (
+    MARKER_NEEDLE,
     MarkerScanError,
     MarkerUse,
     ModuleMarkers,
@@ -157,6 +158,7 @@ class PytestMarkers(ProjectRule):
     summary = "pytest marker not registered in the configuration pytest reads (fails under --strict-markers)"
     default_enabled = True
     options: Mapping[str, Any] = {"known_markers": []}
+    text_needle = MARKER_NEEDLE
     examples = (
         Example("import pytest\n\n@pytest.mark.skip(reason='flaky network')\ndef test_download():\n    pass\n"),
         Example("import pytest\n\n@pytest.mark.asyncio\nasync def test_fetch():\n    pass\n"),
@@ -264,6 +266,7 @@ class _MarkerCheck:
         """
         errors = self.context.index.errors  # usually none: then no path need be made relative
         pending = [path for path in paths if path not in self.scans and not (errors and self.relative(path) in errors)]
+        pending = self.without_needle(pending)
         workers = self.context.jobs or os.cpu_count() or 1
         jobs = [(path, registered[path]) for path in pending]
         for path, scanned in zip(pending, ordered_map(_scan_or_reason, jobs, (), workers)):
@@ -272,6 +275,23 @@ class _MarkerCheck:
                 self.outcome.errors.append(FileError(self.relative(path), f"cannot read its pytest markers: {scanned}"))
             else:
                 self.scans[path] = scanned
+
+    def without_needle(self, paths: list[Path]) -> list[Path]:
+        """`paths` less the files the screening saw without `MARKER_NEEDLE`, recorded as holding no marker.
+
+        `scan_file` would read each only to find that (most files of a
+        monorepo); the screening already read them all.
+        """
+        needles = self.context.needles
+        if needles is None:
+            return paths
+        kept = []
+        for path in paths:
+            if needles.may_hold(MARKER_NEEDLE, relative_name_of_resolved(path, self.root)):
+                kept.append(path)
+            else:
+                self.scans[path] = ModuleMarkers(path)
+        return kept
 
     def registered_base(self, located: Located) -> frozenset[str]:
         """Markers registered for every test of a group: pytest's and plugins', known ones, the configuration's."""
