@@ -447,7 +447,7 @@ def test_entries_the_screening_builds_are_the_indexs_own(corpus: Path, monkeypat
 
 def test_the_marker_scan_reads_only_the_files_the_screening_saw_spell_mark(corpus: Path, monkeypatch):
     """pytest-markers reads no file the screening read without "mark"; it finds what it finds reading all."""
-    import codefix.rules.pytest_markers as pytest_markers
+    from codefix.rules import pytest_markers
 
     read: list[Path] = []
     real_scan_file = pytest_markers.scan_file

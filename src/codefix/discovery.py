@@ -280,16 +280,16 @@ def walk_python_files(
             if errors is not None:
                 errors.append((Path(exc.filename or top), f"cannot list folder: {exc.strerror or exc}"))
             continue
-        folders = [entry for entry in entries if _is_folder(entry)]
-        files = [entry for entry in entries if not _is_folder(entry)]
+        folders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            (folders if _is_folder(entry) else files).append(entry)
         if exclusion.respect_gitignore and here != str(top) and any(entry.name == ".gitignore" for entry in files):
             own = _read_ignore_file(Path(here), Path(here, ".gitignore"))
             if own is not None:
                 ignores = [*ignores, own]
         skipped = _EntryFilter(exclusion, ignores, here)
-        subfolders = [
-            entry.path for entry in folders if not skipped(entry.name, True) and not _is_link(entry)
-        ]
+        subfolders = [entry.path for entry in folders if not skipped(entry.name, True) and not _is_link(entry)]
         pending.extend((path, ignores) for path in reversed(subfolders))
         for entry in files:
             if entry.name.endswith(".py") and not skipped(entry.name, False):

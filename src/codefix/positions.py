@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from libcst import CSTNode, Module
 from libcst._nodes.internal import CodegenState
@@ -70,7 +69,7 @@ class _OffsetRecorder(CodegenState):
 class _SyntacticSpan:
     """`record_syntactic_position` of `PositionProvidingCodegenState`, without a generator."""
 
-    __slots__ = ("recorder", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "recorder", "start", "start_node")
 
     def __init__(self, recorder: _OffsetRecorder, node: CSTNode, start_node: CSTNode | None, end_node: CSTNode | None):
         self.recorder = recorder
@@ -82,7 +81,7 @@ class _SyntacticSpan:
     def __enter__(self) -> None:
         self.start = self.recorder.offset
 
-    def __exit__(self, *exc_info: Any) -> bool:
+    def __exit__(self, *exc_info: object) -> bool:
         spans = self.recorder.spans
         start = spans[id(self.start_node)][1] if self.start_node is not None else self.start
         end = spans[id(self.end_node)][2] if self.end_node is not None else self.recorder.offset
