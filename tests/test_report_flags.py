@@ -199,6 +199,12 @@ def test_verbose_tells_rules_files_and_time_on_stderr_and_leaves_stdout_alone(pr
     fresh = invoke("scan", "--format", "json", "--rule", "await-sync", "--verbose", "--no-cache", project, cwd=project)
     assert fresh.stdout == plain.stdout
     assert re.fullmatch(r"codefix: checked in \d+\.\d\d s", fresh.stderr.splitlines()[2])
+    step = r"[a-z-]+ \d+\.\d\d s(?: \(\d+ files?\))?"
+    by_step = fresh.stderr.splitlines()[3]
+    assert re.fullmatch(rf"codefix: time by step: {step}(?:, {step})*", by_step), by_step
+    names = [part.split(" ")[0] for part in by_step.removeprefix("codefix: time by step: ").split(", ")]
+    assert names[0] == "walking" and names[-1] == "checking" and "reading" in names
+    assert f"({files} files)" in by_step.rpartition("checking")[2]
 
 
 def test_verbose_lists_the_default_rules_of_a_bare_scan(project: Path):

@@ -31,7 +31,7 @@ from codefix.config import load_config
 from codefix.config_render import render_config
 from codefix.discovery import find_project_root, missing_paths
 from codefix.engine import RunOptions, execute
-from codefix.progress import progress_for
+from codefix.progress import PhaseClock, progress_for
 from codefix.formats.delivery import ReportRequest, deliver, print_verbose
 from codefix.formats.delivery import show_fixes as show_fixes_of
 from codefix.interactive import (
@@ -111,7 +111,7 @@ JobsOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary lines.")]
 VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Also tell (on stderr) the rules run, files checked and time taken.")
+    bool, typer.Option("--verbose", "-v", help="Also tell (on stderr) the rules run, files checked and time taken, by step.")
 ]
 FormatOption = Annotated[
     OutputFormat,
@@ -178,13 +178,15 @@ def _compute(
         options = RunOptions(paths=chosen, rules=tuple(rules), fix=fix, flags=flags, use_cache=not no_cache)
         options = dataclasses.replace(options, config_file=config_file, force_exclude=force_exclude, jobs=jobs)
         started = time.perf_counter()
-        progress = progress_for(make_console(stderr=True), quiet)
+        progress = PhaseClock(progress_for(make_console(stderr=True), quiet))
         try:
             rules_run, result = execute(options, progress)
         finally:
             progress.close()
-        # For the report formats and --verbose: the rules that really ran, and the time taken.
-        result.extra.update(rules=tuple(type(r) for r in rules_run), elapsed=time.perf_counter() - started)
+        # For the report formats and --verbose: the rules that really ran, and the time taken, by step.
+        result.extra.update(
+            rules=tuple(type(r) for r in rules_run), elapsed=time.perf_counter() - started, phases=progress.phases
+        )
         return result
     except ConfigurationError as exc:
         raise fail(str(exc)) from None

@@ -120,6 +120,7 @@ def plan_project(options: RunOptions) -> ProjectPlan:
 def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress: Progress | None = None) -> Project:
     """The plan, plus the project index and rules prepared on it."""
     plan = plan or plan_project(options)
+    progress = progress or NoProgress()
     workers = options.jobs or os.cpu_count() or 1
     builder = IndexBuilder(
         plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root)
@@ -130,6 +131,7 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
     screened = screened_index(builder, plan.rules, named, workers, progress, targets)
     index = screened.index
     resolver = Resolver(index)
+    progress.phase("Preparing", 0)
     for rule in plan.rules:
         rule.prepare(index, resolver)
     return Project(
@@ -140,6 +142,7 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
 def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list[Rule], RunResult]:
     """A whole run: for a scan with the cache on, what the results memo still holds is not redone."""
     progress = progress or NoProgress()
+    progress.phase("Walking", 0)
     plan = plan_project(options)
     memo = None
     if options.use_cache and not options.fix:
@@ -511,6 +514,7 @@ def run(
                 findings.extend(remembered.findings)
                 errors.extend(remembered.errors)
                 continue
+            progress.phase(rule.id, 0)
             context = ProjectContext(
                 project.root, project.targets, project.index, project.resolver, options.fix, options.jobs, project.needles
             )

@@ -55,7 +55,8 @@ class TerminalProgress:
     def phase(self, description: str, total: int) -> None:
         self._description, self._total, self._done = description, total, 0
         if self._bar is not None:
-            self._task = self._bar.add_task(description, total=total)
+            # A phase with no count (walking, preparing, a project rule) pulses.
+            self._task = self._bar.add_task(description, total=total or None)
             self._hide_finished()
         self._maybe_show()
 
@@ -92,6 +93,48 @@ class TerminalProgress:
         for task in self._bar.tasks:
             if task.id != self._task:
                 task.visible = False
+
+
+class PhaseClock:
+    """A `Progress` that also times each phase, for `--verbose`; the phases go on to `inner`.
+
+    A cold scan of a monorepo spends its time in a few steps whose weights
+    depend on the tree (how many files nobody imports, how many hold a
+    candidate site); telling them lets a user see what to exclude, and an
+    engineer what to speed up, without a profiler. A phase lasts until the
+    next begins or the run closes; phases of one name are added up.
+    """
+
+    def __init__(self, inner: Progress, clock=time.perf_counter) -> None:
+        self.inner = inner
+        self._clock = clock
+        #: Description -> [files, seconds], in the order first seen.
+        self._totals: dict[str, list[float]] = {}
+        self._current: str | None = None
+        self._since = 0.0
+
+    def phase(self, description: str, total: int) -> None:
+        self._stop()
+        self._current, self._since = description, self._clock()
+        self._totals.setdefault(description, [0, 0.0])[0] += total
+        self.inner.phase(description, total)
+
+    def advance(self, count: int = 1) -> None:
+        self.inner.advance(count)
+
+    def close(self) -> None:
+        self._stop()
+        self.inner.close()
+
+    def _stop(self) -> None:
+        if self._current is not None:
+            self._totals[self._current][1] += self._clock() - self._since
+            self._current = None
+
+    @property
+    def phases(self) -> list[tuple[str, int, float]]:
+        """(description, files, seconds) of each phase, in the order they first began."""
+        return [(name, int(files), seconds) for name, (files, seconds) in self._totals.items()]
 
 
 def progress_for(console, quiet: bool) -> Progress:

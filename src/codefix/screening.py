@@ -94,7 +94,7 @@ class _Spelled:
     needles: NeedleSightings
 
 
-def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> _Spelled:
+def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progress: Progress) -> _Spelled:
     """What the screening reads of every file (`_Spelled`); unchanged files from the cache."""
     cache = WordsCache(builder.cache.folder) if builder.cache is not None else None
     spelled: set[str] = set()
@@ -115,7 +115,9 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int) -> _S
             spelled |= known[0]
             for needle in known[1]:
                 holding[needle].add(builder.relatives[path])
+    progress.phase("Reading", len(to_read))
     for path, (signature, words, needles) in zip(to_read, ordered_map(_words_of, to_read, (), workers)):
+        progress.advance()
         if words is None:
             unreadable.add(path)
             continue
@@ -253,7 +255,7 @@ def screened_index(
     if not SCREEN:
         builder.add(files, progress)
         return ScreenedIndex(builder.finish(), frozenset())
-    read = _spelled_words(builder, files, workers)
+    read = _spelled_words(builder, files, workers, progress)
     spelled, unreadable = read.words, read.unreadable
     named = set(named)
     eager, rest = [], []
@@ -275,7 +277,9 @@ def screened_index(
     concerned: list[Path] = []
     unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
     built: dict[Path, ModuleInfo] = {}
+    progress.phase("Screening", len(rest))
     for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder), workers)):
+        progress.advance()
         if needed:
             concerned.append(path)
             if lines:

@@ -94,6 +94,13 @@ def verbose_notes(result: RunResult) -> list[str]:
         if result.extra.get("remembered"):
             note += " (results remembered from an earlier scan: nothing changed since)"
         notes.append(note)
+    phases = result.extra.get("phases")
+    if phases:
+        steps = [
+            f"{name.lower()} {seconds:.2f} s" + (f" ({plural(files, 'file')})" if files else "")
+            for name, files, seconds in phases  # type: ignore[union-attr]
+        ]
+        notes.append(f"time by step: {', '.join(steps)}")
     return notes
 
 
