@@ -149,3 +149,25 @@ def test_a_generated_monorepo_scans_the_same_with_any_number_of_jobs_and_with_or
     ]
     assert len({report.stdout for report in reports}) == 1
     assert json.loads(reports[0].stdout)["findings"]
+
+
+@pytest.mark.parametrize(
+    ("name", "watched"),
+    [
+        ("requirements.txt", True),
+        ("requirements-dev.txt", True),
+        ("requirements.in", True),
+        ("constraints-ci.txt", True),
+        ("requirements", False),  # a plain file of that name; a folder of that name is read whole
+        ("my-requirements.txt", False),
+        ("notes.txt", False),
+    ],
+)
+def test_the_state_watches_the_files_that_can_pin_pytest(tmp_path: Path, name: str, watched: bool):
+    from codefix.results_memo import project_state
+
+    root = write(tmp_path, PROJECT)
+    files = sorted(root.rglob("*.py"))
+    before = project_state(root, files, "key", None)
+    write(root, {f"app/{name}": "pytest<9\n"})
+    assert (project_state(root, files, "key", None) != before) is watched

@@ -44,6 +44,8 @@ _WATCHED_NAMES = frozenset(
     }
 )
 _WATCHED_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt")
+#: What every name `_WATCHED_PATTERNS` matches starts with: most names of a tree are ruled out without fnmatch.
+_WATCHED_PREFIXES = tuple(sorted({pattern.partition("*")[0] for pattern in _WATCHED_PATTERNS}))
 _FILE_NAME = f"results-{__version__}.json"
 
 #: The cache folder under the project root (`cache-dir` moves it); the index cache lives there too.
@@ -66,7 +68,9 @@ def _watched_files(folders: Iterable[Path]) -> Iterable[Path]:
             continue
         for entry in entries:
             name = entry.name
-            if name in _WATCHED_NAMES or any(fnmatch(name, pattern) for pattern in _WATCHED_PATTERNS):
+            if name in _WATCHED_NAMES or (
+                name.startswith(_WATCHED_PREFIXES) and any(fnmatch(name, pattern) for pattern in _WATCHED_PATTERNS)
+            ):
                 yield Path(entry.path)
             elif name == "requirements" and entry.is_dir():
                 yield from (Path(folder, name, child) for child in sorted(os.listdir(entry.path)))
