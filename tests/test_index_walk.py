@@ -262,3 +262,14 @@ def test_relative_names_are_relative_name_s_for_every_kind_of_path(tmp_path: Pat
     assert names == {file: relative_name(file, root) for file in files}
     assert names[root / "pkg" / "sub" / "c.py"] == "pkg/sub/c.py"
     assert names[root / "alias.py"] == "pkg/b.py"
+
+
+def test_targets_outside_the_root_are_told_by_path_not_by_text_prefix(tmp_path: Path):
+    from codefix.discovery import outside_root
+
+    root = tmp_path / "proj"
+    inside, deep = root / "a.py", root / "pkg" / "b.py"
+    sibling, elsewhere = tmp_path / "project2" / "c.py", tmp_path / "other" / "d.py"
+    targets = [inside, sibling, deep, elsewhere, root]
+    assert outside_root(targets, root) == [sibling, elsewhere]
+    assert outside_root(targets, root) == [t for t in targets if not t.is_relative_to(root)]

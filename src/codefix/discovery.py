@@ -399,6 +399,16 @@ def walk_project(
     return files, targets, unlistable
 
 
+def outside_root(targets: Iterable[Path], root: Path) -> list[Path]:
+    """The targets not under `root` (`codefix scan ../other.py`); both resolved, as `select_files` gives them.
+
+    A text prefix tells: pathlib's `is_relative_to` cost 70 ms for 10,000
+    targets, on every cold and every remembered scan.
+    """
+    inside = os.path.join(str(root), "")
+    return [target for target in targets if not str(target).startswith(inside) and target != root]
+
+
 def relative_name_of_resolved(path: Path, root: Path) -> str:
     """`relative_name` of a path already resolved (as `select_files` returns them): no file system access."""
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep

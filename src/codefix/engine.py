@@ -23,7 +23,15 @@ from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
-from codefix.discovery import Exclusion, find_project_root, forget_resolutions, relative_name, relative_name_of_resolved, walk_project
+from codefix.discovery import (
+    Exclusion,
+    find_project_root,
+    forget_resolutions,
+    outside_root,
+    relative_name,
+    relative_name_of_resolved,
+    walk_project,
+)
 from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_text
 from codefix import pyast
 from codefix.parallel import ordered_map
@@ -96,13 +104,8 @@ class ProjectPlan:
 
     @functools.cached_property
     def outside_files(self) -> list[Path]:
-        """Targets outside the root (`codefix scan ../other.py`): indexed too.
-
-        Targets and root are resolved: a text prefix tells, where pathlib's
-        `is_relative_to` cost 70 ms for 10,000 targets.
-        """
-        inside = os.path.join(str(self.root), "")
-        return [target for target in self.targets if not str(target).startswith(inside) and target != self.root]
+        """Targets outside the root (`codefix scan ../other.py`): indexed too."""
+        return outside_root(self.targets, self.root)
 
 
 def plan_project(options: RunOptions) -> ProjectPlan:

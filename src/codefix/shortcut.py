@@ -116,6 +116,7 @@ def remembered_result(command: ScanCommand):  # -> RunResult | None, imported la
         find_project_root,
         forget_resolutions,
         missing_paths,
+        outside_root,
         relative_name_of_resolved,
         walk_project,
     )
@@ -139,7 +140,7 @@ def remembered_result(command: ScanCommand):  # -> RunResult | None, imported la
     base, patterns, respect_gitignore, force = entry["exclusion"]
     exclusion = Exclusion(Path(base), tuple(patterns), respect_gitignore, force)
     files, targets, unlistable = walk_project(root, paths, exclusion)
-    outside = [target for target in targets if not target.is_relative_to(root)]
+    outside = outside_root(targets, root)
     state = project_state(root, [*files, *outside], entry["run_key"], config)
     memo.move_to(state)
     names = {target: relative_name_of_resolved(target, root) for target in targets}
