@@ -91,6 +91,7 @@ class _Spelled:
     words: set[str]
     #: The files that could not be read.
     unreadable: set[Path]
+    #: Which of the files read hold each of `TEXT_NEEDLES`.
     needles: NeedleSightings
 
 
