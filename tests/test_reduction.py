@@ -260,3 +260,20 @@ def test_a_method_rebinding_a_global_stays_the_rest_of_its_class_and_nonlocals_g
     whole = _same_with_and_without_reduction(root, FILE_RULES, monkeypatch)
     assert count_reductions
     assert any("some of its bindings" in finding.message for finding in whole[0][0])
+
+
+def test_a_files_analysis_makes_one_context_per_module(tmp_path: Path):
+    """Fixing asks for one rule's reports after another on one rewritten module: its metadata is made once."""
+    import libcst as cst
+
+    root = write(tmp_path / "one", {"pyproject.toml": "", "a.py": "x = 1\n"})
+    project = load_project(RunOptions(paths=(root,), use_cache=False, jobs=1))
+    analysis = engine.FileAnalysis(project, root / "a.py", project.rules)
+    module, other = cst.parse_module("x = 1\n"), cst.parse_module("x = 1\n")
+    first = analysis.context(module)
+    assert analysis.context(module) is first
+    assert analysis.context(other) is not first
+    lines = (3,)
+    reduced = analysis.context(module, lines)
+    assert reduced is not first and reduced.original_lines == lines
+    assert analysis.context(module, lines) is reduced

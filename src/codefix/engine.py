@@ -227,9 +227,20 @@ class FileAnalysis:
         self.rules = rules
         self.path = path
         self.relative = relative_name(path, project.root)
+        #: The context of each module analysed, by identity (the module is kept, so its id stays its own).
+        self._contexts: dict[int, tuple[cst.Module, Sequence[int] | None, FileContext]] = {}
 
     def context(self, module: cst.Module, original_lines: Sequence[int] | None = None) -> FileContext:
-        return FileContext(
+        """The module's context, made once per module: its metadata is most of an analysis.
+
+        Fixing asks for the reports of one rule after another on the same
+        rewritten module (see `fix`); each used to compute that module's
+        scopes, positions and parents again. Rules only read a context.
+        """
+        known = self._contexts.get(id(module))
+        if known is not None and known[1] is original_lines:
+            return known[2]
+        context = FileContext(
             path=self.relative,
             wrapper=MetadataWrapper(module, unsafe_skip_copy=True),
             module_info=self.project.index.module_at(self.relative),
@@ -237,6 +248,8 @@ class FileAnalysis:
             resolver=self.project.resolver,
             original_lines=original_lines,
         )
+        self._contexts[id(module)] = (module, original_lines, context)
+        return context
 
     def reports(
         self, module: cst.Module, text: str, rules: Sequence[Rule], original_lines: Sequence[int] | None = None
