@@ -137,7 +137,7 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progr
 
 #: What the screening learns of a file nobody imports: whether a rule may report something in it,
 #: the lines none can need, and its index entry without those lines (None: the index makes it).
-Concerns = tuple[bool, tuple[tuple[int, int], ...], "ModuleInfo | None"]
+Concerns = tuple[bool, tuple[tuple[int, int], ...], ModuleInfo | None]
 
 
 def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder) -> Concerns:

@@ -33,7 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
-from codefix.lexical import ScreenedText, calls_any, calls_of, renamed_words
+from codefix.lexical import ScreenedText, calls_any, calls_of
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -759,17 +759,17 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
 
 
 def _may_bind_a_target(
-    text: str, trigger_words: frozenset[str], defining_words: Iterable[str], renamed: list[tuple[int, str]] | None = None
+    text: str, trigger_words: frozenset[str], defining_words: Iterable[str], renamed: list[tuple[int, str]]
 ) -> bool:
     """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
 
     A module's own names are resolved through its imports and definitions
     only (`g = f` is not followed), so these are the only ways. `renamed`:
-    the text's `renamed_words`, when the caller has them.
+    the text's `renamed_words` (`ScreenedText` finds them once for every rule).
     """
     if any(word in text for word in defining_words):
         return True
-    return any(word in trigger_words for _, word in (renamed_words(text) if renamed is None else renamed))
+    return any(word in trigger_words for _, word in renamed)
 
 
 class _FileCheck:

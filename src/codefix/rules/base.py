@@ -273,7 +273,7 @@ class ProjectRule(Rule):
 
     #: A string every file this rule can find anything in holds, or None. The
     #: screening reads every file of the project anyway; it notes which hold
-    #: it (`ProjectContext.texts_with`), and the rule reads only those.
+    #: it (`ProjectContext.needles`), and the rule reads only those.
     text_needle: ClassVar[str | None] = None
 
     def check(self, context: FileContext) -> Iterator[Report]:

@@ -277,17 +277,17 @@ class _MarkerCheck:
                 self.scans[path] = scanned
 
     def without_needle(self, paths: list[Path]) -> list[Path]:
-        """`paths` less the files the screening saw without `MARKER_NEEDLE`, recorded as holding no marker.
+        """`paths` less the files the screening saw without the rule's `text_needle`, recorded as holding no marker.
 
         `scan_file` would read each only to find that (most files of a
         monorepo); the screening already read them all.
         """
-        needles = self.context.needles
-        if needles is None:
+        needles, needle = self.context.needles, self.rule.text_needle
+        if needles is None or needle is None:
             return paths
         kept = []
         for path in paths:
-            if needles.may_hold(MARKER_NEEDLE, relative_name_of_resolved(path, self.root)):
+            if needles.may_hold(needle, relative_name_of_resolved(path, self.root)):
                 kept.append(path)
             else:
                 self.scans[path] = ModuleMarkers(path)
