@@ -87,6 +87,13 @@ def test_unmentioned_functions_go_mentioned_ones_are_hollowed_and_kept_lines_kee
     assert reduced.original_lines[site] == 24
 
 
+def test_a_name_a_rule_looks_up_keeps_its_definition_as_if_kept_code_spelled_it(always_reduce):
+    reduced = reduce_source(SOURCE, ast.parse(SOURCE), {24}, looked_up=frozenset({"other"}))
+    assert reduced is not None
+    assert "async def other():\n    pass\n" in reduced.text
+    assert "unrelated" not in reduced.text
+
+
 def test_a_file_mostly_kept_is_not_worth_reducing():
     small = "def f():\n    a = 1\n    return a\n\n\nasync def g():\n    b = 1\n    c = 2\n    d = 3\n    e = 4\n    return await f()\n"
     assert reduce(small, {11}) is None
@@ -168,8 +175,8 @@ def count_reductions(monkeypatch):
     reduced: list[int] = []
     original = engine.reduce_source
 
-    def counting(text, tree, sites, emptied=()):
-        result = original(text, tree, sites, emptied)
+    def counting(text, tree, sites, emptied=(), looked_up=frozenset()):
+        result = original(text, tree, sites, emptied, looked_up)
         if result is not None:
             reduced.append(1)
         return result

@@ -273,6 +273,21 @@ def test_scopes_tied_to_a_site_survive_the_emptying(tmp_path: Path, fix: bool, m
     } <= found
 
 
+def test_a_definition_of_a_name_a_rule_looks_up_is_not_emptied():
+    from codefix.screening import _unneeded_scopes
+
+    text = (
+        "async def handler(ctx):\n    return await get_manager(ctx)\n\n\n"
+        "def unrelated(a):\n    b = a + 1\n    c = b * 2\n    return c\n\n\n"
+        "def get_manager_async(ctx):\n    x = ctx\n    y = x\n    return y\n\n\n"
+        "def another(a):\n    b = a + 1\n    c = b * 2\n    return c\n"
+    )
+    emptied = _unneeded_scopes(text, {2})
+    assert any(first <= 11 <= last for first, last in emptied)  # the premise: without the name, it goes
+    kept = _unneeded_scopes(text, {2}, frozenset({"get_manager_async"}))
+    assert kept and not any(first <= 11 <= last for first, last in kept)
+
+
 @pytest.mark.parametrize(
     "text", ["a\nb\r\nc\rd\n", "x = f(1)\r\ndef g(): f(2)\n\rf (3)", "\r\n\r\n\r\r\n\n", "\n\r\r\n\na\r\r\n", "no break"]
 )

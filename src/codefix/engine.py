@@ -352,7 +352,8 @@ class FileAnalysis:
             sites |= lines
         if not sites:
             return NO_SITES
-        return reduce_source(text, tree, sites, emptied)
+        looked_up = frozenset().union(*(rule.looked_up_names() for rule in active))
+        return reduce_source(text, tree, sites, emptied, looked_up)
 
     def fix(
         self,

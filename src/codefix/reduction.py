@@ -57,16 +57,22 @@ class _Fate(enum.Enum):
 
 
 def reduce_source(
-    text: str, tree: ast.Module, site_lines: Iterable[int], emptied: Sequence[tuple[int, int]] = ()
+    text: str,
+    tree: ast.Module,
+    site_lines: Iterable[int],
+    emptied: Sequence[tuple[int, int]] = (),
+    looked_up: frozenset[str] = frozenset(),
 ) -> Reduced | None:
     """The copy of `text` LibCST needs for these sites; None when it would save little.
 
     `emptied`: stretches of lines the screening emptied (`index.partial_text`),
-    left out of the copy whatever it saves.
+    left out of the copy whatever it saves. `looked_up`: names the rules
+    resolve without kept code spelling them (`Rule.looked_up_names`): their
+    definitions stay, as if spelled.
     """
     lines = split_lines(text)
     sites = sorted(set(site_lines))
-    plan = _Planner(sites, lines, text)
+    plan = _Planner(sites, lines, text, looked_up)
     plan.module(tree.body)
     for first, last in emptied:
         plan.replaced.setdefault(first, (last, None))
@@ -96,8 +102,9 @@ def reduce_source(
 class _Planner:
     """Decides the fate of every scope statement, outermost first."""
 
-    def __init__(self, sites: Sequence[int], lines: list[str], text: str):
+    def __init__(self, sites: Sequence[int], lines: list[str], text: str, looked_up: frozenset[str] = frozenset()):
         self.sites = sites
+        self.looked_up = looked_up
         self.lines = lines
         #: Lines that spell `global`: only scopes spanning one need a walk to see if they rebind.
         self.rebinding_lines = sorted(set(lines_at(text, word_offsets(text, ("global",)))))
@@ -107,7 +114,7 @@ class _Planner:
     def module(self, statements: list[ast.stmt]) -> None:
         scopes = [s for s in statements if isinstance(s, _SCOPES)]
         fates = {id(s): self._fate_with_a_site(s) for s in scopes}
-        mentioned = _mentioned_names(statements, [s for s in scopes if fates[id(s)] is _Fate.KEEP])
+        mentioned = _mentioned_names(statements, [s for s in scopes if fates[id(s)] is _Fate.KEEP]) | self.looked_up
         for statement, following in zip(statements, self._followers(statements, len(self.lines) + 1)):
             if not isinstance(statement, _SCOPES):
                 self._inner_blocks(statement)

@@ -140,8 +140,8 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progr
 Concerns = tuple[bool, tuple[tuple[int, int], ...], ModuleInfo | None]
 
 
-def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder) -> Concerns:
-    """What the screening learns of this file (`Concerns`).
+def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_up: frozenset[str]) -> Concerns:
+    """What the screening learns of this file (`Concerns`); `looked_up`: the rules' `looked_up_names`.
 
     The entry is made here, from the text in hand: indexing such files
     afterwards read and split each one again, in another round of workers.
@@ -159,7 +159,7 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder) -> Conce
         lines |= found
     if not lines:
         return False, (), None
-    unneeded = _unneeded_scopes(text, lines)
+    unneeded = _unneeded_scopes(text, lines, looked_up)
     if not unneeded:
         return True, (), None
     return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
@@ -170,7 +170,9 @@ _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", 
 _WORTH_BLANKING = 0.5
 
 
-def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int], ...]:
+def _unneeded_scopes(
+    text: str, concern_lines: set[int], looked_up: frozenset[str] = frozenset()
+) -> tuple[tuple[int, int], ...]:
     """Top-level `def`s and `class`es of a file nobody imports that nothing reportable can depend on.
 
     Kept: all module-level code; any scope holding a line where a rule may
@@ -178,7 +180,7 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
     a name of a function around it, inside the scope: nothing outside); then,
     until nothing changes, any scope whose name kept code spells, or which
     spells a name kept code binds (an object bound to a target's call, used
-    elsewhere). Since nobody imports the file, the rest can matter to
+    elsewhere), or which defines a name a rule looks up (`looked_up`). Since nobody imports the file, the rest can matter to
     nothing: its lines are emptied before the index and the analysis parse
     it (`index.partial_text`).
     """
@@ -197,7 +199,7 @@ def _unneeded_scopes(text: str, concern_lines: set[int]) -> tuple[tuple[int, int
     if len(pending) < 2:
         return ()
     new_text = "".join(kept_text)
-    spelled: set[str] = set()
+    spelled: set[str] = set(looked_up)
     bound: set[str] = set()
     while new_text and pending:
         spelled |= set(WORD.findall(new_text))
@@ -274,12 +276,13 @@ def screened_index(
     resolver = Resolver(builder.index)
     for probe in probes:
         probe.prepare(builder.index, resolver)
+    looked_up = frozenset().union(*(probe.looked_up_names() for probe in probes))
     probes = _uncovered(probes)
     concerned: list[Path] = []
     unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
     built: dict[Path, ModuleInfo] = {}
     progress.phase("Screening", len(rest))
-    for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder), workers)):
+    for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder, looked_up), workers)):
         progress.advance()
         if needed:
             concerned.append(path)

@@ -125,6 +125,11 @@ class AwaitWebsocket(AwaitedSyncCallRule):
     def candidate_names(self) -> frozenset[str]:
         return frozenset(self.trigger_words)
 
+    def looked_up_names(self) -> frozenset[str]:
+        """The replacement's name: a fix must not bind it where the file already does."""
+        replacement = self.settings.get("replacement")
+        return frozenset({replacement.rpartition(".")[2]}) if replacement else frozenset()
+
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """The generic test without its exclusion of names imported from outside the project.
 

@@ -210,6 +210,17 @@ class Rule:
         """
         return False
 
+    def looked_up_names(self) -> frozenset[str]:
+        """Names this rule resolves in a file although the code at its sites need not spell them.
+
+        Reduction (reduction.py) and the screening (screening.py) leave out a
+        top-level `def` or `class` whose name no kept code spells; a rule
+        that asks the file's scope about another name (await-websocket's
+        `replacement`, to avoid shadowing it) must name it here, or a
+        definition of it would vanish from the copy the rule reads.
+        """
+        return frozenset()
+
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
     ) -> set[int] | None:
