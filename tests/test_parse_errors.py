@@ -50,5 +50,5 @@ def test_a_reduced_copy_libcst_rejects_falls_back_to_the_whole_file(project: Pat
     write(project, {"pkg/__init__.py": "", "pkg/ws.py": FACTORY, "pkg/use.py": LIBCST_ONLY_FAILS.replace("    (note): int\n", "")})
     expected = json.loads(invoke("scan", ".", "--format", "json", "--no-cache", cwd=project).stdout)
     assert [f["rule"] for f in expected["findings"]] == ["await-websocket"] and not expected["errors"]
-    monkeypatch.setattr(engine, "reduce_source", lambda text, tree, sites, emptied=(): Reduced("def (:\n", (1,)))
+    monkeypatch.setattr(engine, "reduce_source", lambda text, tree, sites, emptied=(), looked_up=frozenset(): Reduced("def (:\n", (1,)))
     assert json.loads(invoke("scan", ".", "--format", "json", "--no-cache", cwd=project).stdout) == expected
