@@ -9,6 +9,7 @@ blanks anything at all.
 from __future__ import annotations
 
 import ast
+import random
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from codefix import engine, parallel, reduction
 from codefix.engine import RunOptions, load_project, run
 from libcst.metadata import CodePosition, CodeRange
 
-from codefix.reduction import MappedPositions, Reduced, reduce_source, split_lines
+from codefix.reduction import MappedPositions, Reduced, reduce_source, splice_back, split_lines
 from codefix.rules import ALL_RULES
 from codefix.rules.base import ProjectRule
 from conftest import copy_tree, generated_corpus, write
@@ -92,6 +93,70 @@ def test_a_name_a_rule_looks_up_keeps_its_definition_as_if_kept_code_spelled_it(
     assert reduced is not None
     assert "async def other():\n    pass\n" in reduced.text
     assert "unrelated" not in reduced.text
+
+
+def _edited(lines: list[str], at: int, count: int, new: list[str]) -> list[str]:
+    return lines[:at] + new + lines[at + count :]
+
+
+def test_a_changed_line_of_the_copy_goes_back_to_its_line_of_the_file(always_reduce):
+    reduced = reduce(SOURCE, {24})
+    copy = split_lines(reduced.text)
+    site = copy.index("        return await get_manager(mentioned(1))\n")
+    rewritten = _edited(copy, site, 1, ["        return get_manager(mentioned(1))\n"])
+    text, new = splice_back(SOURCE, reduced, "".join(rewritten))
+    assert text == SOURCE.replace("return await get_manager", "return get_manager")
+    assert new == Reduced("".join(rewritten), reduced.original_lines)
+
+
+def test_inserted_lines_shift_the_numbers_of_the_lines_after_them(always_reduce):
+    reduced = reduce(SOURCE, {24})
+    copy = split_lines(reduced.text)
+    after_imports = copy.index("from app import get_manager\n") + 1
+    rewritten = _edited(copy, after_imports, 0, ["from app import get_manager_async\n"])
+    text, new = splice_back(SOURCE, reduced, "".join(rewritten))
+    assert text == SOURCE.replace("from app import get_manager\n", "from app import get_manager\nfrom app import get_manager_async\n")
+    file_lines = split_lines(text)
+    for line, number in zip(split_lines(new.text), new.original_lines):
+        assert line == file_lines[number - 1] or line.strip() == "pass"
+    assert new.original_lines[after_imports] == 3
+
+
+def test_a_change_reaching_a_stand_in_or_a_left_out_place_is_refused(always_reduce):
+    reduced = reduce(SOURCE, {24})
+    copy = split_lines(reduced.text)
+    stand_in = copy.index("    pass\n")  # the body of `mentioned`
+    assert splice_back(SOURCE, reduced, "".join(_edited(copy, stand_in, 1, ["    return 0\n"]))) is None
+    # Between `class Service:` ... `limit = 3` and `async def handler` the copy left `helper` out.
+    handler = copy.index("    async def handler(self):\n")
+    assert reduced.original_lines[handler] != reduced.original_lines[handler - 1] + 1
+    assert splice_back(SOURCE, reduced, "".join(_edited(copy, handler, 0, ["    x = 1\n"]))) is None
+    assert splice_back(SOURCE, reduced, "".join(_edited(copy, handler - 1, 2, ["    y = 2\n"]))) is None
+
+
+def test_splicing_is_editing_the_file_at_the_lines_the_copy_maps(always_reduce):
+    """Random edits of the copy's own lines land where editing the file directly puts them."""
+    rng = random.Random(5)
+    for text in (SOURCE, SOURCE.replace("\n", "\r\n")):
+        reduced = reduce(text, {24})
+        copy = split_lines(reduced.text)
+        lines = split_lines(text)
+        own = [k for k, line in enumerate(copy) if line == lines[reduced.original_lines[k] - 1]]
+        for edit in range(300):
+            at = rng.choice(own)
+            count = rng.choice([0, 1])
+            # Lines of their own, so that the diff cannot place them anywhere else.
+            new = [f"    x = {edit}_{n}\n" for n in range(rng.randint(1, 3))]
+            spliced = splice_back(text, reduced, "".join(_edited(copy, at, count, new)))
+            if count == 0 and at > 0 and reduced.original_lines[at] != reduced.original_lines[at - 1] + 1:
+                assert spliced is None  # an insertion next to a left-out stretch
+                continue
+            assert spliced is not None
+            number = reduced.original_lines[at]
+            assert spliced[0] == "".join(_edited(lines, number - 1, count, new))
+            file_lines = split_lines(spliced[0])
+            for line, number in zip(split_lines(spliced[1].text), spliced[1].original_lines):
+                assert line == file_lines[number - 1] or line.strip() == "pass"
 
 
 def test_a_file_mostly_kept_is_not_worth_reducing():
@@ -194,6 +259,20 @@ def test_fixture_trees_give_the_same_findings_and_fixes_with_and_without_reducti
     _same_with_and_without_reduction(root, (rule,), monkeypatch)
 
 
+def test_a_fix_the_copy_cannot_take_back_is_made_on_the_whole_file(tmp_path: Path, monkeypatch, count_reductions):
+    """The fallback of fixing (`splice_back` refusing) gives what fixing the whole file gives."""
+    refused: list[int] = []
+
+    def refusing(original, reduced, rewritten):
+        refused.append(1)
+
+    monkeypatch.setattr(engine, "splice_back", refusing)
+    for number, tree in enumerate(_trees()):
+        root = copy_tree(tree, tmp_path / str(number))
+        _same_with_and_without_reduction(root, FILE_RULES, monkeypatch)
+    assert len(refused) >= 5
+
+
 def test_the_fixture_trees_do_exercise_reduction(tmp_path: Path, count_reductions):
     for number, tree in enumerate(_trees()):
         root = copy_tree(tree, tmp_path / str(number))
@@ -201,16 +280,21 @@ def test_the_fixture_trees_do_exercise_reduction(tmp_path: Path, count_reduction
     assert len(count_reductions) >= 10
 
 
-def test_a_generated_monorepo_gives_the_same_findings_with_and_without_reduction(
+def _scan_and_apply_without_reduction(root: Path, monkeypatch) -> tuple[tuple, tuple]:
+    monkeypatch.setattr(engine, "REDUCE", False)
+    return _scan_and_apply(root, FILE_RULES)
+
+
+def test_a_generated_monorepo_gives_the_same_findings_and_fixes_with_and_without_reduction(
     tmp_path: Path, monkeypatch, count_reductions
 ):
     root = tmp_path / "corpus"
     planted = generated_corpus(root, 150, seed=11, largest=25)
-    monkeypatch.setattr(engine, "REDUCE", False)
-    whole = _scan(root, FILE_RULES)
+    whole_scan, whole_apply = _scan_and_apply_without_reduction(root, monkeypatch)
     monkeypatch.setattr(engine, "REDUCE", True)
-    reduced = _scan(root, FILE_RULES)
-    assert reduced == whole
+    reduced, reduced_apply = _scan_and_apply(root, FILE_RULES)
+    assert reduced == whole_scan
+    assert reduced_apply == whole_apply
     assert count_reductions
     found = {(f.rule, f.path, f.line) for f in reduced[0]}
     for rule in ("await-websocket", "clickhouse-async"):

@@ -36,7 +36,7 @@ from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_text
 from codefix import pyast
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
-from codefix.reduction import Reduced, reduce_source, split_lines
+from codefix.reduction import Reduced, reduce_source, splice_back, split_lines
 from codefix.resolution import Resolver
 from codefix.screening import screened_index
 from codefix.index_cache import CACHE_DIR
@@ -288,7 +288,7 @@ class FileAnalysis:
             return FileOutcome(error=FileError(self.relative, str(exc)))
         module_info = self.project.index.module_at(self.relative)
         # A file nobody imports may have been indexed without the scopes no rule can need
-        # (screening.py): finding works on that same text; a fix, on the whole file.
+        # (screening.py): finding works on that same text; a fix goes into the whole file.
         emptied = self.project.index.partial.get(self.relative, ())
         text = partial_text(source.text, emptied) if emptied else source.text
         active = [
@@ -298,25 +298,45 @@ class FileAnalysis:
         ]
         if not active:
             return FileOutcome()
-        reduced = self.reduced(text, active, module_info, emptied) if REDUCE or emptied else None
-        if reduced is NO_SITES:
-            return FileOutcome()
-        module = self._parse(reduced.text) if reduced is not None else None
-        if not isinstance(module, cst.Module):  # no reduced copy, or one LibCST rejects: the whole file decides
-            reduced = None
-            text = source.text
-            module = self._parse(source.text)
-            if isinstance(module, FileError):
-                return FileOutcome(error=module)
-        found = self.reports(module, text, active, reduced.original_lines if reduced else None)
+        searched = self.find(text, source.text, active, module_info, emptied)
+        if isinstance(searched, FileError):
+            return FileOutcome(error=searched)
+        module, reduced, found = searched
         outcome = FileOutcome(findings=[f for _, _, f in found])
         if not fix or not any(report.fix for _, report, _ in found):
             return outcome
-        if reduced is not None:
-            # Fixes rewrite the file itself: find again on all of it.
-            module = parse_text(source.text)
-            found = self.reports(module, source.text, active)
-        return self.fix(source, module, active, found, outcome)
+        rewritten = self.rewrite(source.text, module, reduced, active, found) if reduced is not None else None
+        if rewritten is None:  # fixed on the whole file: a fix reached lines the reduced copy left out
+            if reduced is not None:
+                module = parse_text(source.text)
+                found = self.reports(module, source.text, active)
+            rewritten = self.rewrite(source.text, module, None, active, found)
+        return self.fixed(source, rewritten, active, found, outcome, module_info)
+
+    def find(
+        self,
+        text: str,
+        whole_text: str,
+        active: Sequence[Rule],
+        module_info: ModuleInfo | None,
+        emptied: Sequence[tuple[int, int]] = (),
+    ) -> tuple[cst.Module | None, Reduced | None, list[tuple[Rule, Report, Finding]]] | FileError:
+        """The module LibCST read (None: no rule has a site), its reduced copy if one, and the reports.
+
+        `text` is what the rules read, `whole_text` the file (they differ by
+        the lines the screening `emptied`).
+        """
+        reduced = self.reduced(text, active, module_info, emptied) if REDUCE or emptied else None
+        if reduced is NO_SITES:
+            return None, None, []
+        module = self._parse(reduced.text) if reduced is not None else None
+        if not isinstance(module, cst.Module):  # no reduced copy, or one LibCST rejects: the whole file decides
+            reduced = None
+            text = whole_text
+            module = self._parse(whole_text)
+            if isinstance(module, FileError):
+                return module
+        return module, reduced, self.reports(module, text, active, reduced.original_lines if reduced else None)
 
     def _parse(self, text: str) -> cst.Module | FileError:
         """LibCST's module, or this file's error; said plainly when CPython parses the file (the index did)."""
@@ -355,35 +375,58 @@ class FileAnalysis:
         looked_up = frozenset().union(*(rule.looked_up_names() for rule in active))
         return reduce_source(text, tree, sites, emptied, looked_up)
 
-    def fix(
+    def rewrite(
         self,
-        source: SourceFile,
+        text: str,
         module: cst.Module,
-        active: list[Rule],
+        reduced: Reduced | None,
+        active: Sequence[Rule],
         found: list[tuple[Rule, Report, Finding]],
-        outcome: FileOutcome,
-    ) -> FileOutcome:
-        """Apply each rule's fixes in turn, re-parsing in between, so fixes never collide.
+    ) -> tuple[str, set[str]] | None:
+        """The file's text after each rule's fixes in turn, re-parsing in between so fixes never collide; and the rules that fixed.
 
         A rule whose fixes overlap (one rewrites a block holding another's
         site) gets further passes over its own output, up to MAX_FIX_PASSES.
+        With `reduced`, `module` is the reduced copy: it is what is
+        rewritten, each step's changes going back into the file
+        (`splice_back`); None when one cannot.
         """
         current = module
+        numbers = reduced.original_lines if reduced is not None else None
         fixing_rules: set[str] = set()
         for rule in active:
-            reports = [(r, f) for owner, r, f in found if owner is rule and r.fix is not None]
+            reports = [r for owner, r, _ in found if owner is rule and r.fix is not None]
             for _ in range(MAX_FIX_PASSES):
                 if current is not module:
-                    fresh = self.reports(current, current.code, [rule])
-                    reports = [(r, f) for _, r, f in fresh if r.fix is not None]
+                    fresh = self.reports(current, text, [rule], numbers)
+                    reports = [r for _, r, _ in fresh if r.fix is not None]
                 if not reports:
                     break
-                rewritten = apply_reports(current, [r for r, _ in reports])
+                rewritten = apply_reports(current, reports)
                 if rewritten.code == current.code:
                     break
+                if numbers is None:
+                    text = rewritten.code
+                else:
+                    spliced = splice_back(text, Reduced(current.code, numbers), rewritten.code)
+                    if spliced is None:
+                        return None
+                    text, numbers = spliced[0], spliced[1].original_lines
                 current = rewritten
                 fixing_rules.add(rule.id)
-        new_text = current.code
+        return text, fixing_rules
+
+    def fixed(
+        self,
+        source: SourceFile,
+        rewritten: tuple[str, set[str]],
+        active: Sequence[Rule],
+        found: list[tuple[Rule, Report, Finding]],
+        outcome: FileOutcome,
+        module_info: ModuleInfo | None,
+    ) -> FileOutcome:
+        """The outcome of a rewrite: the change if the new text is valid, and what remains to report in it."""
+        new_text, fixing_rules = rewritten
         if new_text == source.text:
             return outcome
         try:
@@ -394,12 +437,15 @@ class FileAnalysis:
         except (SyntaxError, ValueError, UnicodeEncodeError) as exc:
             outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({exc})")
             return outcome
-        remaining = self.reports(parse_text(new_text), new_text, active)
+        remaining = self.find(new_text, new_text, active, module_info)
+        if isinstance(remaining, FileError):  # CPython parses it, LibCST does not: the fix is not applied
+            outcome.error = FileError(self.relative, f"fix not applied: {remaining.message}")
+            return outcome
         # Every fixable site was found in the original; later passes only
         # apply overlapping ones in steps, so these are the fixed findings.
         fixed = [f for _, r, f in found if r.fix is not None and f.rule in fixing_rules]
         return FileOutcome(
-            findings=[f for _, _, f in remaining],
+            findings=[f for _, _, f in remaining[2]],
             fixed=fixed,
             change=FileChange(
                 path=self.relative,

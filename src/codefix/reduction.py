@@ -13,8 +13,10 @@ LibCST sees a file:
 
 Kept lines keep their exact text, so columns do not change; the copy comes
 with the original number of each of its lines, and `FileContext` hands rules
-positions in the file's own numbering (see `MappedPositions`). Reduction only
-serves finding; a fix is always computed on the whole file (engine.py).
+positions in the file's own numbering (see `MappedPositions`). Fixes rewrite
+the copy too, and the lines they change go back into the file
+(`splice_back`); when a change reaches a line the copy left out or stands in
+for, the engine fixes the whole file instead.
 
 What stays, because the answer at a site can depend on it:
 - module-level statements (imports, assignments, `try` fallbacks): the
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import difflib
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -262,6 +265,68 @@ def _ending(line: str) -> str:
     if line.endswith(("\n", "\r")):
         return line[-1]
     return ""
+
+
+def splice_back(original: str, reduced: Reduced, rewritten: str) -> tuple[str, Reduced] | None:
+    """`original` with the lines a fix changed in its reduced copy changed the same way, and the rewritten copy's map.
+
+    Fixing a whole file cost LibCST's parse and metadata of all of it, at
+    each step of a fix: minutes for a monorepo's largest modules. Fixes
+    only rewrite code LibCST read, so the copy is rewritten instead and
+    each changed stretch of its lines goes back where it came from; the
+    rewritten copy comes back with its lines numbered in the new file, for
+    the next step. None when a change reaches a line that is not the
+    file's own (a `pass` standing for a body) or spans, or lands in, a
+    place where the copy left lines out: where it belongs is then not
+    known, and the caller fixes the whole file.
+    """
+    before = split_lines(reduced.text)
+    after = split_lines(rewritten)
+    lines = split_lines(original)
+    numbers = reduced.original_lines
+    if not numbers or len(numbers) != len(before):
+        return None
+    edits: list[tuple[int, int, int, int, int]] = []  # (first original line, i1, i2, j1, j2)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if i1 < i2:
+            first = numbers[i1]
+            if numbers[i2 - 1] - first != i2 - i1 - 1:
+                return None
+            if any(lines[numbers[k] - 1] != before[k] for k in range(i1, i2)):
+                return None
+        else:
+            first = _insertion_line(numbers, i1, len(lines))
+            if first is None:
+                return None
+        edits.append((first, i1, i2, j1, j2))
+    spliced: list[str] = []
+    new_numbers: list[int] = []
+    next_line = 1  # the first original line not yet copied
+    shift = 0  # new line number minus original line number, after the edits so far
+    previous_i = 0
+    for first, i1, i2, j1, j2 in edits:
+        # Lines of the copy before this edit are unchanged: they keep their line, shifted.
+        new_numbers.extend(number + shift for number in numbers[previous_i:i1])
+        spliced.extend(lines[next_line - 1 : first - 1])
+        spliced.extend(after[j1:j2])
+        new_numbers.extend(range(first + shift, first + shift + j2 - j1))
+        next_line = first + i2 - i1
+        shift += (j2 - j1) - (i2 - i1)
+        previous_i = i2
+    new_numbers.extend(number + shift for number in numbers[previous_i:])
+    spliced.extend(lines[next_line - 1 :])
+    return "".join(spliced), Reduced(rewritten, tuple(new_numbers))
+
+
+def _insertion_line(numbers: Sequence[int], at: int, line_count: int) -> int | None:
+    """The original line before which lines inserted before the copy's line `at` (0-based) go; None if unsure."""
+    if at == 0:
+        return 1 if numbers and numbers[0] == 1 else None
+    if at == len(numbers):
+        return line_count + 1 if numbers[-1] == line_count else None
+    return numbers[at] if numbers[at] == numbers[at - 1] + 1 else None
 
 
 class MappedPositions(Mapping):
