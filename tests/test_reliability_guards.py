@@ -100,6 +100,53 @@ def test_the_writer_refuses_changes_that_must_not_be_written(project: Path, name
     assert snapshot(project) == before and patches(project) == []
 
 
+def test_a_rewrite_that_would_not_parse_is_not_applied_and_said(project: Path, monkeypatch):
+    import libcst as cst
+
+    import codefix.engine
+
+    def invalid(module, reports):  # LibCST prints a keyword as a name; CPython refuses it
+        statement = cst.Assign(targets=[cst.AssignTarget(cst.Name("return"))], value=cst.Integer("1"))
+        return module.with_changes(body=[*module.body, cst.SimpleStatementLine([statement])])
+
+    monkeypatch.setattr(codefix.engine, "apply_reports", invalid)
+    write(with_factory(project), {"pkg/use.py": USE})
+    before = snapshot(project)
+    result = invoke("apply", *RULE, project, cwd=project)
+    assert "pkg/use.py: error: fix not applied: the rewritten file would not be valid (SyntaxError" in result.stdout
+    assert snapshot(project) == before and patches(project) == []
+
+
+def test_bytes_checked_where_the_change_was_made_are_not_parsed_again_other_bytes_are(project: Path, monkeypatch):
+    import dataclasses
+
+    import codefix.writer
+    from codefix.types import FileChange
+    from codefix.writer import write_changes
+
+    write(with_factory(project), {"pkg/use.py": USE})
+    parsed: list[bytes] = []
+    real_check = codefix.writer.content_error
+
+    def counting(path: str, content: bytes):
+        parsed.append(content)
+        return real_check(path, content)
+
+    monkeypatch.setattr(codefix.writer, "content_error", counting)
+    good = USE_FIXED.encode()
+    checked = FileChange(path="pkg/use.py", before=USE.encode(), after=good, checked=good)
+    # A copy with other bytes (as `dataclasses.replace` of accepted hunks makes) keeps the old
+    # `checked`: it is parsed, and refused.
+    broken = dataclasses.replace(checked, after=USE_FIXED.replace("return", "return return").encode())
+    outcome = write_changes(project, [broken], project / ".codefix" / "patches" / "x.patch")
+    assert parsed == [broken.after] and outcome.written == ()
+    assert "would not parse" in outcome.errors[0].message
+    parsed.clear()
+    outcome = write_changes(project, [checked], project / ".codefix" / "patches" / "y.patch")
+    assert parsed == [] and [change.path for change in outcome.written] == ["pkg/use.py"]
+    assert (project / "pkg/use.py").read_text() == USE_FIXED
+
+
 def test_no_file_is_written_when_the_patch_cannot_be_saved(project: Path):
     write(with_factory(project), {"pkg/use.py": USE})
     before = snapshot(project)

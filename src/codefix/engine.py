@@ -9,11 +9,9 @@ the run goes on.
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +41,7 @@ from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
 from codefix.shortcut import command_key, shortcut_entry, vouches_for_path
 from codefix.rules.base import FileContext, NeedleSightings, ProjectContext, ProjectRule, Report, Rule
-from codefix.sourcefile import SourceError, SourceFile, read_source
+from codefix.sourcefile import SourceError, SourceFile, content_error, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
 from codefix import libcst_tables, libcst_walk
@@ -311,7 +309,7 @@ class FileAnalysis:
                 module = parse_text(source.text)
                 found = self.reports(module, source.text, active)
             rewritten = self.rewrite(source.text, module, None, active, found)
-        return self.fixed(source, rewritten, active, found, outcome, module_info)
+        return self.fixed(source, rewritten, active, found, outcome)
 
     def find(
         self,
@@ -382,8 +380,8 @@ class FileAnalysis:
         reduced: Reduced | None,
         active: Sequence[Rule],
         found: list[tuple[Rule, Report, Finding]],
-    ) -> tuple[str, set[str]] | None:
-        """The file's text after each rule's fixes in turn, re-parsing in between so fixes never collide; and the rules that fixed.
+    ) -> _Rewrite | None:
+        """The file after each rule's fixes in turn, re-analysed in between so fixes never collide.
 
         A rule whose fixes overlap (one rewrites a block holding another's
         site) gets further passes over its own output, up to MAX_FIX_PASSES.
@@ -414,38 +412,40 @@ class FileAnalysis:
                     text, numbers = spliced[0], spliced[1].original_lines
                 current = rewritten
                 fixing_rules.add(rule.id)
-        return text, fixing_rules
+        return _Rewrite(text, current, numbers, fixing_rules)
 
     def fixed(
         self,
         source: SourceFile,
-        rewritten: tuple[str, set[str]],
+        rewritten: _Rewrite,
         active: Sequence[Rule],
         found: list[tuple[Rule, Report, Finding]],
         outcome: FileOutcome,
-        module_info: ModuleInfo | None,
     ) -> FileOutcome:
-        """The outcome of a rewrite: the change if the new text is valid, and what remains to report in it."""
-        new_text, fixing_rules = rewritten
+        """The outcome of a rewrite: the change if the new bytes parse, and what remains to report in them.
+
+        What remains is read from the last module the fixes produced (the
+        reduced copy, when the fixes went through one): the rules already
+        analysed it, or a copy of it, and its metadata is at hand.
+        """
+        new_text = rewritten.text
         if new_text == source.text:
             return outcome
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(new_text)
             new_bytes = source.encode(new_text)
-        except (SyntaxError, ValueError, UnicodeEncodeError) as exc:
+        except UnicodeEncodeError as exc:
             outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({exc})")
             return outcome
-        remaining = self.find(new_text, new_text, active, module_info)
-        if isinstance(remaining, FileError):  # CPython parses it, LibCST does not: the fix is not applied
-            outcome.error = FileError(self.relative, f"fix not applied: {remaining.message}")
+        problem = content_error(self.relative, new_bytes)
+        if problem is not None:
+            outcome.error = FileError(self.relative, f"fix not applied: the rewritten file would not be valid ({problem})")
             return outcome
+        remaining = self.reports(rewritten.module, new_text, active, rewritten.numbers)
         # Every fixable site was found in the original; later passes only
         # apply overlapping ones in steps, so these are the fixed findings.
-        fixed = [f for _, r, f in found if r.fix is not None and f.rule in fixing_rules]
+        fixed = [f for _, r, f in found if r.fix is not None and f.rule in rewritten.fixing_rules]
         return FileOutcome(
-            findings=[f for _, _, f in remaining[2]],
+            findings=[f for _, _, f in remaining],
             fixed=fixed,
             change=FileChange(
                 path=self.relative,
@@ -453,8 +453,22 @@ class FileAnalysis:
                 after=new_bytes,
                 encoding=source.encoding,
                 rules=tuple(dict.fromkeys(f.rule for f in fixed)),
+                checked=new_bytes,
             ),
         )
+
+
+@dataclass
+class _Rewrite:
+    """A file after its fixes (`FileAnalysis.rewrite`)."""
+
+    text: str
+    #: The last module the fixes produced: the reduced copy's, or the whole file's.
+    module: cst.Module
+    #: The file's line of each line of `module`, when it is a reduced copy.
+    numbers: Sequence[int] | None
+    #: The rules whose fixes changed something.
+    fixing_rules: set[str]
 
 
 def _without_generalized_duplicates(

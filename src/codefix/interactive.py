@@ -37,10 +37,8 @@ from rich.text import Text
 from codefix.changed_lines import line_mapper
 from codefix.patch import render_diff, split_lines
 from codefix.reporting import print_diff
+from codefix.sourcefile import content_error
 from codefix.types import FileChange, FileError, Finding, RunResult
-from codefix.writer import (
-    _parse_error as parse_error,  # the writer's own parse check, reused
-)
 
 #: For tests only: treat stdin as a terminal.
 ASSUME_TERMINAL_VARIABLE = "CODEFIX_ASSUME_TERMINAL"
@@ -180,7 +178,7 @@ def _rebuild(change: FileChange, hunks: list[Hunk], accepted: list[Hunk], errors
     if not accepted:
         return change.before
     partial = dataclasses.replace(change, after=merge_hunks(change, accepted))
-    problem = parse_error(partial)
+    problem = content_error(partial.path, partial.after)
     if problem is not None:
         errors.append(FileError(change.path, f"the accepted hunks do not parse without the others ({problem}); not written"))
         return change.before

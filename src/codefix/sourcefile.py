@@ -15,11 +15,14 @@ standard library has about 16,000 lines and 0.8 MB.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import os
 import tempfile
 import tokenize
+import tomllib
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +31,27 @@ from pathlib import Path
 #: Larger sources are an error for that file, not minutes of analysis.
 MAX_SOURCE_BYTES = 2_000_000
 MAX_SOURCE_LINES = 30_000
+
+
+def content_error(path: str, content: bytes) -> str | None:
+    """Why new bytes for `path` would not parse, for the file kinds codefix writes; None when they do.
+
+    One function for the engine (before it offers a change) and the writer
+    (before it writes one the engine has not checked), so both ask the same.
+    """
+    name = path.rsplit("/", 1)[-1]
+    try:
+        if name.endswith(".py"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(content)  # bytes: decoded by CPython's own rules (BOM, coding cookie)
+        elif name.endswith(".toml"):
+            tomllib.loads(content.decode("utf-8").removeprefix("\ufeff"))
+    except (SyntaxError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return f"{type(exc).__name__}: {exc}"
+    except (RecursionError, MemoryError):
+        return "too deeply nested to parse"
+    return None
 
 
 class SourceError(Exception):

@@ -65,6 +65,12 @@ class FileChange:
     encoding: str = "utf-8"
     #: Rules whose fixes produced this change.
     rules: tuple[str, ...] = ()
+    #: The bytes that passed `sourcefile.content_error` where the change was made (in a worker,
+    #: in parallel): the writer does not parse `after` again while it is still these bytes.
+    #: Parsing every rewritten module a second time, one after the other, was most of applying a
+    #: monorepo's fixes. Bytes, not a flag: a copy with other `after` bytes (`dataclasses.replace`
+    #: of accepted hunks) is checked again.
+    checked: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

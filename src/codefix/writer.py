@@ -37,20 +37,19 @@ How each way of going wrong is handled:
   bit at all, or not writable by this user) and a file with several hard
   links (a rename would split them) are left alone and reported. The mode
   bits are checked, not only `os.access`, so a run as root respects them too.
-- **New content that does not parse** (Python, TOML) is refused: a second
-  line of defence behind the engine's own check, with CPython's parser on
-  the exact bytes that would be written.
+- **New content that does not parse** (Python, TOML) is refused, with
+  CPython's parser on the exact bytes that would be written
+  (`sourcefile.content_error`). A change whose bytes the engine already
+  checked with that same function (`FileChange.checked`) is not parsed a
+  second time.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import signal
 import stat
 import threading
-import tomllib
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from codefix.patch import file_line, journal_header, make_patch, pending_record, prepare_patch_folder, safe_relative
-from codefix.sourcefile import fsync_folder, staged_replacement, write_atomically
+from codefix.sourcefile import content_error, fsync_folder, staged_replacement, write_atomically
 from codefix.types import FileChange, FileError
 
 
@@ -153,21 +152,6 @@ def _deferred_interrupts() -> Iterator[list[int]]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
-def _parse_error(change: FileChange) -> str | None:
-    """Why the new bytes do not parse, for the file kinds codefix writes; None when they do."""
-    name = change.path.rsplit("/", 1)[-1]
-    try:
-        if name.endswith(".py"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(change.after)  # bytes: decoded by CPython's own rules (BOM, coding cookie)
-        elif name.endswith(".toml"):
-            tomllib.loads(change.after.decode("utf-8").removeprefix("\ufeff"))
-    except (SyntaxError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
 def _write_protection(target: Path, status: os.stat_result) -> str | None:
     """Why `target` must be left alone although we could technically replace it; None when writable."""
     if not stat.S_ISREG(status.st_mode):
@@ -220,7 +204,7 @@ class _ChangeWriter:
         if isinstance(real, str):
             return self.refuse(change, real)
         self._targets[real] = change.path
-        problem = _parse_error(change)
+        problem = None if change.checked == change.after else content_error(change.path, change.after)
         if problem is not None:
             return self.refuse(change, f"the new content would not parse ({problem})")
         try:
