@@ -100,6 +100,30 @@ def test_the_writer_refuses_changes_that_must_not_be_written(project: Path, name
     assert snapshot(project) == before and patches(project) == []
 
 
+CONTENTS = {
+    "python": ("pkg/a.py", b"async def f():\n    return await g()\n", None),
+    "latin-1 cookie": ("pkg/a.py", b"# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n", None),
+    "BOM": ("pkg/a.py", b"\xef\xbb\xbfx = 1\n", None),
+    "not UTF-8 without a cookie": ("pkg/a.py", b"name = 'caf\xe9'\n", "SyntaxError"),
+    "unclosed bracket": ("pkg/a.py", b"x = (\n", "SyntaxError"),
+    "null byte": ("pkg/a.py", b"x = 1\x00\n", "SyntaxError"),
+    "duplicate argument (refused on import too)": ("pkg/a.py", b"def f(a, a):\n    pass\n", "SyntaxError"),
+    "toml": ("pyproject.toml", b"[tool.pytest.ini_options]\nmarkers = ['slow']\n", None),
+    "toml with a BOM": ("pyproject.toml", b"\xef\xbb\xbf[project]\nname = 'x'\n", None),
+    "broken toml": ("pyproject.toml", b"[project\n", "TOMLDecodeError"),
+    "other files are not checked": ("setup.cfg", b"[unclosed\n", None),
+}
+
+
+@pytest.mark.parametrize("name", list(CONTENTS))
+def test_content_error_says_why_new_bytes_would_not_parse(name: str):
+    from codefix.sourcefile import content_error
+
+    path, content, problem = CONTENTS[name]
+    found = content_error(path, content)
+    assert found == problem if problem is None else found.startswith(problem + ": ")
+
+
 def test_a_rewrite_that_would_not_parse_is_not_applied_and_said(project: Path, monkeypatch):
     import libcst as cst
 
