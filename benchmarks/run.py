@@ -10,10 +10,13 @@ make_corpus.py and prints medians, and ratios to `ruff check --no-cache
 - a warm scan (cache filled, nothing changed);
 - `codefix scan one_file.py`, warm, and the same after an edit of that file
   (what pre-commit runs on a one-file commit);
+- `codefix apply --rule selected` on a fresh copy of the tree, beside
+  `ruff check --fix` on another (no target is set for it: it is measured so
+  that a slow apply shows);
 - the peak memory of each codefix run (its own, via wait4).
 It then checks that every planted bug of every rule was found, so speed
 never comes from skipping work, that the warm result equals the cold one,
-and how cold time grows with size. Exit status 1 when a planted bug was
+that apply left nothing to report, and how cold time grows with size. Exit status 1 when a planted bug was
 missed or results differ.
 """
 
@@ -86,7 +89,18 @@ def measure(root: Path, repeat: int, jobs: int | None, per_rule: bool) -> dict[s
 
     rows["scan one file, just edited"] = median_of(single, root, repeat, before=edit)[:2]
     one_file.write_text(original)
-    return {"rows": rows, "cold": json.loads(cold_out), "warm": json.loads(warm_out)}
+    copy = root.parent / "applied"
+
+    def fresh_copy() -> None:
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".codefix_cache", ".codefix", ".ruff_cache"))
+
+    rows["ruff check --fix, fresh copy"] = median_of([ruff, "check", "--no-cache", "--select", "ASYNC,PT", "--fix", "--exit-zero", "-q", "."], copy, repeat, before=fresh_copy)[:2]
+    apply = [*CODEFIX, "apply", "--rule", "selected", "--format", "json", *extra]
+    apply_time, apply_memory, apply_out = median_of(apply, copy, repeat, before=fresh_copy)
+    rows["codefix apply, fresh copy"] = (apply_time, apply_memory)
+    shutil.rmtree(copy, ignore_errors=True)
+    return {"rows": rows, "cold": json.loads(cold_out), "warm": json.loads(warm_out), "applied": json.loads(apply_out)}
 
 
 def missed_bugs(planted: dict[str, list[list[object]]], findings: list[dict[str, object]]) -> dict[str, int]:
@@ -141,6 +155,10 @@ def main() -> int:
             print(f"{label:<34}{seconds:>10.2f}{seconds / ruff_time:>9.2f}{peak_kib / 1024:>8.0f}")
         if result["cold"] != result["warm"]:
             print("warm and cold results differ")
+            failed = True
+        left = result["applied"]["findings"] + result["applied"]["errors"]
+        if left:
+            print(f"apply left {len(left)} findings and errors")
             failed = True
         for rule, count in missed_bugs(planted, result["cold"]["findings"]).items():
             print(f"{rule}: planted {len(planted[rule])}, missed {count}")
