@@ -28,7 +28,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -102,25 +102,92 @@ def file_diff(change: FileChange, context_lines: int = 3) -> bytes:
     old = f"a/{change.path}"
     new = f"b/{change.path}"
     out: list[bytes] = [b"diff --git " + _header_name(old, True) + b" " + _header_name(new, True) + b"\n"]
-    body = difflib.diff_bytes(
-        difflib.unified_diff,
-        split_lines(change.before),
-        split_lines(change.after),
-        fromfile=_header_name(old),
-        tofile=_header_name(new),
-        n=context_lines,
-        lineterm=b"",
-    )
-    for number, line in enumerate(body):
-        if number < 3:  # ---, +++ and the first @@ lines come without terminator
-            out.append(line + b"\n")
-        elif line.startswith(b"@@"):
-            out.append(line + b"\n")
-        elif line.endswith(b"\n"):
-            out.append(line)
-        else:
-            out.append(line + b"\n" + _NO_NEWLINE)
+    before = split_lines(change.before)
+    after = split_lines(change.after)
+    groups = _hunk_groups(_opcodes(before, after), context_lines)
+    if groups:
+        out.append(b"--- " + _header_name(old) + b"\n")
+        out.append(b"+++ " + _header_name(new) + b"\n")
+    for group in groups:
+        first, last = group[0], group[-1]
+        out.append(b"@@ -" + _hunk_range(first[1], last[2]) + b" +" + _hunk_range(first[3], last[4]) + b" @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(_diff_line(b" ", line) for line in before[i1:i2])
+                continue
+            out.extend(_diff_line(b"-", line) for line in before[i1:i2])
+            out.extend(_diff_line(b"+", line) for line in after[j1:j2])
     return b"".join(out)
+
+
+def _diff_line(prefix: bytes, line: bytes) -> bytes:
+    return prefix + line if line.endswith(b"\n") else prefix + line + b"\n" + _NO_NEWLINE
+
+
+def _opcodes(before: list[bytes], after: list[bytes]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes, matched only between the first and the last changed line.
+
+    A fix changes a few lines of a file of thousands; difflib indexing and
+    matching every line cost most of an apply's writing (twice per file, for
+    the journal and the patch). The lines the two sides share at the start
+    and at the end are equal whatever difflib would pair them with.
+    """
+    shortest = min(len(before), len(after))
+    prefix = 0
+    while prefix < shortest and before[prefix] == after[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and before[-1 - suffix] == after[-1 - suffix]:
+        suffix += 1
+    middle = difflib.SequenceMatcher(None, before[prefix : len(before) - suffix], after[prefix : len(after) - suffix])
+    codes = [("equal", 0, prefix, 0, prefix)] if prefix else []
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        codes.append((tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix))
+    if suffix:
+        codes.append(("equal", len(before) - suffix, len(before), len(after) - suffix, len(after)))
+    merged: list[tuple[str, int, int, int, int]] = []
+    for code in codes:
+        if merged and code[0] == "equal" and merged[-1][0] == "equal":
+            tag, i1, _, j1, _ = merged[-1]
+            merged[-1] = (tag, i1, code[2], j1, code[4])
+        else:
+            merged.append(code)
+    return merged
+
+
+def _hunk_groups(
+    codes: list[tuple[str, int, int, int, int]], context: int
+) -> list[list[tuple[str, int, int, int, int]]]:
+    """The opcodes of each hunk: changes with `context` equal lines around, split where more lie between."""
+    if not any(tag != "equal" for tag, *_ in codes):
+        return []
+    codes = list(codes)
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    groups: list[list[tuple[str, int, int, int, int]]] = []
+    group: list[tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, i1 + context, j1, j1 + context))
+            groups.append(group)
+            group = []
+            i1, j1 = i2 - context, j2 - context
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _hunk_range(start: int, stop: int) -> bytes:
+    """A side's range in a hunk header: `first,count`, the count left out when 1, `start,0` when empty."""
+    count = stop - start
+    if count == 1:
+        return b"%d" % (start + 1)
+    return b"%d,%d" % (start + 1 if count else start, count)
 
 
 def _title_line(title: str) -> bytes:
@@ -132,9 +199,11 @@ def file_line(change: FileChange) -> bytes:
     return f"# codefix-file: sha256:{sha256(change.before)} sha256:{sha256(change.after)} ".encode() + encode_path(change.path) + b"\n"
 
 
-def make_patch(changes: Sequence[FileChange], title: str = "") -> bytes:
+def make_patch(changes: Sequence[FileChange], title: str = "", diffs: Mapping[str, bytes] | None = None) -> bytes:
+    """The plain patch of `changes`; `diffs`: their `file_diff`s already made, by path (the writer's journal made them)."""
+    diffs = diffs or {}
     header = [_title_line(title), *(file_line(c) for c in changes)]
-    return b"".join(header) + b"".join(file_diff(change) for change in changes)
+    return b"".join(header) + b"".join(diffs.get(change.path) or file_diff(change) for change in changes)
 
 
 def journal_header(title: str = "") -> bytes:
@@ -144,9 +213,9 @@ def journal_header(title: str = "") -> bytes:
     )
 
 
-def pending_record(change: FileChange) -> bytes:
-    """A journal record written before `change`'s file is replaced: what will change, and how."""
-    diff = file_diff(change)
+def pending_record(change: FileChange, diff: bytes | None = None) -> bytes:
+    """A journal record written before `change`'s file is replaced: what will change, and how (`diff`, if made)."""
+    diff = diff if diff is not None else file_diff(change)
     line = f"# codefix-pending: sha256:{sha256(change.before)} sha256:{sha256(change.after)} {len(diff)} "
     return line.encode() + encode_path(change.path) + b"\n" + diff
 

@@ -50,13 +50,13 @@ import os
 import signal
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from codefix.patch import file_line, journal_header, make_patch, pending_record, prepare_patch_folder, safe_relative
+from codefix.patch import file_diff, file_line, journal_header, make_patch, pending_record, prepare_patch_folder, safe_relative
 from codefix.sourcefile import content_error, fsync_folder, staged_replacement, write_atomically
 from codefix.types import FileChange, FileError
 
@@ -119,8 +119,8 @@ class _Journal:
             # A record may now be cut short; another after it would be misread.
             raise _JournalFailure(exc.strerror or str(exc)) from None
 
-    def finish(self, written: Sequence[FileChange]) -> Path | None:
-        """Replace the journal by the plain patch of `written`; remove it when nothing was written."""
+    def finish(self, written: Sequence[FileChange], diffs: Mapping[str, bytes]) -> Path | None:
+        """Replace the journal by the plain patch of `written` (`diffs`: the records' diffs); remove it when nothing was written."""
         if self._handle is None:
             return None
         self._handle.close()
@@ -128,7 +128,7 @@ class _Journal:
             self.path.unlink(missing_ok=True)
             return None
         try:
-            write_atomically(self.path, make_patch(written, title=self.title))
+            write_atomically(self.path, make_patch(written, title=self.title, diffs=diffs))
         except OSError:
             pass  # the journal stays: `codefix revert` reads it just as well
         return self.path
@@ -178,6 +178,8 @@ class _ChangeWriter:
         self.written: list[FileChange] = []
         self.errors: list[FileError] = []
         self._targets: dict[Path, str] = {}
+        #: Each journal record's diff, by path: the final patch reuses them.
+        self.diffs: dict[str, bytes] = {}
 
     def refuse(self, change: FileChange, reason: str) -> None:
         self.errors.append(FileError(change.path, f"{reason}; not written"))
@@ -216,7 +218,8 @@ class _ChangeWriter:
             return self.refuse(change, protection)
         try:
             with staged_replacement(real, change.after) as replace:
-                self.journal.append(pending_record(change), durable=True)
+                diff = self.diffs[change.path] = file_diff(change)
+                self.journal.append(pending_record(change, diff), durable=True)
                 if real.read_bytes() != change.before:
                     return self.refuse(change, "changed while codefix was running")
                 replace()
@@ -250,5 +253,5 @@ def write_changes(root: Path, changes: Sequence[FileChange], patch_path: Path, t
             reason = f"not written: the patch could not be saved ({exc})"
             writer.errors.extend(FileError(c.path, reason) for c in changes if c.path not in done)
         finally:
-            patch = journal.finish(writer.written)
+            patch = journal.finish(writer.written, writer.diffs)
     return WriteOutcome(tuple(writer.written), tuple(writer.errors), patch, bool(interrupts), tuple(not_tried))
