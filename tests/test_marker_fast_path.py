@@ -63,12 +63,63 @@ def test_every_fixture_tree(tmp_path: Path, monkeypatch):
     assert len(trees) >= 3
 
 
+def _partial_collections(root: Path, monkeypatch) -> int:
+    made: list[Path] = []
+    original = _marker_uses._collect_around
+
+    def counting(path, text, names):
+        scanned = original(path, text, names)
+        if scanned is not None:
+            made.append(path)
+        return scanned
+
+    monkeypatch.setattr(_marker_uses, "_collect_around", counting)
+    _run(root, False, monkeypatch, True)
+    return len(made)
+
+
 def test_a_generated_monorepo(tmp_path: Path, monkeypatch):
     root = tmp_path / "corpus"
     generated_corpus(root, 150, seed=3, largest=12)
     _assert_same(root, monkeypatch)
     tests = len(list(root.rglob("test_*.py")))
     assert _parses(root, monkeypatch) < tests / 2, "most test files use only registered markers"
+    assert _partial_collections(root, monkeypatch) >= 2, "files with an unregistered marker are parsed around it"
+
+
+_MANY_TESTS = "".join(f"\n\n@pytest.mark.slow\ndef test_{n}():\n    assert {n}\n" for n in range(12))
+AROUND = {
+    "pyproject.toml": '[tool.pytest.ini_options]\nmarkers = ["slow: slow"]\n',
+    # Parsed around the one unregistered use: its test, and module-level code (the import).
+    "tests/test_typo.py": "import pytest" + _MANY_TESTS + "\n\n@pytest.mark.slwo\ndef test_typo():\n    pass\n",
+    # A string holding lines at column 0 makes a wrong cut: the whole file is parsed.
+    "tests/test_string.py": (
+        'import pytest\n\nDOC = """\ndef test_fake():\n    pass\n"""' + _MANY_TESTS
+        + "\n\n@pytest.mark.unknown\ndef test_real():\n    pass\n"
+    ),
+    # The unregistered use inside a class: the class stays whole.
+    "tests/test_class.py": (
+        "import pytest" + _MANY_TESTS + "\n\nclass TestGroup:\n    @pytest.mark.grouped\n    def test_a(self):\n        pass\n"
+    ),
+    "tests/test_broken_elsewhere.py": (
+        "import pytest" + _MANY_TESTS + "\n\ndef test_b(:\n    pass\n\n\n@pytest.mark.other\ndef test_c():\n    pass\n"
+    ),
+}
+
+
+def test_files_are_parsed_around_their_unregistered_markers(tmp_path: Path, monkeypatch):
+    root = write(tmp_path / "around", AROUND)
+    assert _assert_same(root, monkeypatch) == set()
+    # The string's cut, and the syntax error far from the unregistered use: the whole file is parsed.
+    assert _partial_collections(root, monkeypatch) == 2
+    findings, errors, _ = _run(root, False, monkeypatch, True)
+    lines = {path: AROUND[path].splitlines() for path in AROUND}
+    assert {(f.path, lines[f.path][f.line - 1].strip()) for f in findings} == {
+        ("tests/test_typo.py", "@pytest.mark.slwo"),
+        ("tests/test_string.py", "@pytest.mark.unknown"),
+        ("tests/test_class.py", "@pytest.mark.grouped"),
+    }
+    assert [error.path for error in errors] == ["tests/test_broken_elsewhere.py"]
 
 
 SPELLINGS = {

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import symtable
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from codefix.index import clean_cut
+from codefix.lexical import blank_lines, split_lines, top_level_segments
 from codefix.sourcefile import SourceError, SourceFile, read_source
 
 PYTEST = "pytest"
@@ -440,9 +443,60 @@ def scan_file(path: Path, registered: frozenset[str] | None = None) -> ModuleMar
         return ModuleMarkers(path)
     if registered is not None:
         plain = plainly_used_markers(source.text)
-        if plain is not None and plain <= registered:
-            return ModuleMarkers(path)
+        if plain is not None:
+            if plain <= registered:
+                return ModuleMarkers(path)
+            scanned = _collect_around(path, source.text, plain - registered)
+            if scanned is not None:
+                return scanned
     return collect(path, source.text)
+
+
+#: Collect from a partial text only when it leaves out at least this share of the lines.
+_WORTH_LEAVING_OUT = 0.5
+
+
+def _collect_around(path: Path, text: str, names: set[str]) -> ModuleMarkers | None:
+    """`collect` of the text without the top-level `def`s and `class`es that write no `mark.<name>` of `names`; None: collect it all.
+
+    For a file that uses markers only as `mark.<name>` (`plainly_used_markers`),
+    only the uses of unregistered `names` can be reported. A test module
+    marks most of its tests, nearly always with registered markers, and
+    parsing and walking every test for the one typo was most of the rule's
+    time on a monorepo. The other scopes' lines are emptied (line numbers
+    and columns stay); module-level code stays, so imports and aliases are
+    still seen. A cut the parse rejects, or that a statement spans (a line
+    at column 0 inside a string), gives None, and so does a file of which
+    little would go: the whole text decides. So does a file that does not
+    compile: its syntax error is reported as `collect` reports it. The
+    whole file's symbol table tells, CPython's parser without the tree's
+    Python objects, for less than half of an `ast.parse`.
+    """
+    lines = split_lines(text)
+    wanted = re.compile(r"mark\.(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+    unneeded = tuple(
+        (first, last)
+        for first, last, is_scope in top_level_segments(lines)
+        if is_scope and wanted.search("".join(lines[first - 1 : last])) is None
+    )
+    if sum(last - first + 1 for first, last in unneeded) < _WORTH_LEAVING_OUT * len(lines):
+        return None
+    partial = blank_lines(lines, list(unneeded))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, str(path), "exec")
+            module = ast.parse(partial, filename=str(path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not clean_cut(module, unneeded):
+        return None
+    result = ModuleMarkers(path)
+    try:
+        _Collector(module, partial, result).visit(module)
+    except RecursionError:
+        return None
+    return result
 
 
 #: `mark.<name>`, and any `mark` as a word end: with no leading `\b`, both search fast and count alike.
