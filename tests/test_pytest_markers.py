@@ -431,3 +431,10 @@ def test_pytest_8_pin_writes_where_pytest_8_reads(tmp_path_factory):
     document = tomllib.loads((applied.root / "pyproject.toml").read_text(encoding="utf-8"))
     assert document["tool"]["pytest"]["markers"] == ["slow: takes more than a second"]
     assert document["tool"]["pytest"]["ini_options"]["markers"] == ["pdf: TODO: describe", "slow: TODO: describe"]
+
+
+def test_the_listing_shortcut_knows_how_every_requirements_file_name_starts():
+    from codefix.rules import _pytest_requirements as requirements
+
+    for pattern in requirements.REQUIREMENT_FILE_PATTERNS:
+        assert pattern.startswith(requirements._REQUIREMENT_FILE_STARTS), pattern

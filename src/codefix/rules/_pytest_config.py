@@ -18,6 +18,7 @@ reject or silently ignore are collected as `ConfigProblem`s with their line.
 from __future__ import annotations
 
 import enum
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -454,10 +455,30 @@ class ConfigLocator:
         self._pins: dict[Path, PytestPin | None] = {}
         self._files: dict[Path, PytestConfig] = {}
         self._folders: dict[Path, Located] = {}
+        self._listings: dict[Path, frozenset[str]] = {}
+
+    def entries(self, folder: Path) -> frozenset[str]:
+        """The names in `folder`, lowercased, listed once.
+
+        A monorepo's folders are asked about the same few files again and
+        again (a stat per configuration name, five globs for requirements
+        files, per folder and per parent). Lowercased: on a file system that
+        ignores case, `PYTEST.INI` is the `pytest.ini` pytest opens; the
+        stat that follows decides.
+        """
+        if folder not in self._listings:
+            try:
+                self._listings[folder] = frozenset(name.lower() for name in os.listdir(folder))
+            except OSError:
+                self._listings[folder] = frozenset()
+        return self._listings[folder]
+
+    def is_file(self, path: Path) -> bool:
+        return path.name.lower() in self.entries(path.parent) and path.is_file()
 
     def pin_at(self, folder: Path) -> PytestPin | None:
         if folder not in self._pins:
-            own = pytest_pin_below_9(folder) if folder.is_relative_to(self.root) else None
+            own = pytest_pin_below_9(folder, self.entries(folder)) if folder.is_relative_to(self.root) else None
             self._pins[folder] = own or (self.pin_at(self.root) if folder != self.root else None)
         return self._pins[folder]
 
@@ -476,7 +497,7 @@ class ConfigLocator:
             return []
         ignored = []
         for name in sorted(PYTEST_9_ONLY_NAMES):
-            if (base / name).is_file():
+            if self.is_file(base / name):
                 config = load_config(base / name, None)
                 if config.entries:
                     reason = f"{name} is read by pytest 9 or later only, and {pin.path.name}:{pin.line} pins pytest below 9 ({pin.text})"
@@ -488,7 +509,7 @@ class ConfigLocator:
         later = names[names.index(winner.path.name) + 1 :]
         shadowed = []
         for name in later:
-            if not (base / name).is_file():
+            if not self.is_file(base / name):
                 continue
             config = self.load(base / name)
             if config.style is not None and config.entries:
@@ -506,7 +527,7 @@ class ConfigLocator:
             ignored += self._version_ignored(base)
             for name in self.names_at(base):
                 path = base / name
-                if not path.is_file():
+                if not self.is_file(path):
                     continue
                 config = self.load(path)
                 if name == "pyproject.toml" and fallback is None:

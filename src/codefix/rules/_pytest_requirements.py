@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 REQUIREMENT_FILE_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt", "requirements/*.txt", "requirements/*.in")
+#: How every name (or first folder) of `REQUIREMENT_FILE_PATTERNS` starts.
+_REQUIREMENT_FILE_STARTS = ("requirements", "constraints")
 
 _REQUIREMENT = re.compile(r"^\s*pytest\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*)", re.IGNORECASE)
 _CLAUSE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*([0-9][\w.*+!-]*)")
@@ -149,13 +151,20 @@ def _requirements_file_pin(path: Path) -> PytestPin | None:
     return None
 
 
-def pytest_pin_below_9(folder: Path) -> PytestPin | None:
-    """The first requirement in `folder` that rules out pytest 9, or None."""
+def pytest_pin_below_9(folder: Path, names: Collection[str] | None = None) -> PytestPin | None:
+    """The first requirement in `folder` that rules out pytest 9, or None.
+
+    `names`: the folder's entries, lowercased, when the caller listed them:
+    most folders hold neither a `pyproject.toml` nor a requirements file,
+    and five globs per folder of a monorepo added up.
+    """
     pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
+    if (names is None or "pyproject.toml" in names) and pyproject.is_file():
         pin = _pyproject_pin(pyproject)
         if pin is not None:
             return pin
+    if names is not None and not any(name.startswith(_REQUIREMENT_FILE_STARTS) for name in names):
+        return None
     for pattern in REQUIREMENT_FILE_PATTERNS:
         for path in sorted(folder.glob(pattern)):
             pin = _requirements_file_pin(path) if path.is_file() else None
