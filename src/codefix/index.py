@@ -15,14 +15,13 @@ import bisect
 import gc
 import hashlib
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codefix.discovery import Exclusion, iter_python_files, relative_name, relative_names
+from codefix.discovery import Exclusion, iter_python_files, relative_names
 from codefix import pyast
 from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, lines_at, split_lines, starts_word, word_offsets
 from codefix.parallel import ignore_interrupts
@@ -394,15 +393,15 @@ class _ModuleWalk:
             elif isinstance(node, ast.Assign):
                 facts.on_assign(node)
         self.expressions(node, facts)
-        for field in node._fields:  # in the order of the fields, as a visitor of every node goes
-            if field in _BLOCKS:
-                self.block(getattr(node, field), facts)
-            elif field == "handlers":
+        for name in node._fields:  # in the order of the fields, as a visitor of every node goes
+            if name in _BLOCKS:
+                self.block(getattr(node, name), facts)
+            elif name == "handlers":
                 for handler in node.handlers:  # type: ignore[attr-defined]
                     if handler.type is not None:
                         self.walk_expression(handler.type, facts)
                     self.block(handler.body, facts)
-            elif field == "cases":
+            elif name == "cases":
                 for case in node.cases:  # type: ignore[attr-defined]
                     if case.guard is not None:
                         self.walk_expression(case.guard, facts)
@@ -416,8 +415,8 @@ class _ModuleWalk:
             first = _first_line(node)
             if not any(line in self.signals for line in range(first, max(first, last) + 1)):
                 return
-        for field, value in ast.iter_fields(node):
-            if field in _BLOCKS or field in ("handlers", "cases"):
+        for name, value in ast.iter_fields(node):
+            if name in _BLOCKS or name in ("handlers", "cases"):
                 continue
             for item in value if isinstance(value, list) else (value,):
                 if isinstance(item, ast.AST):
