@@ -209,3 +209,32 @@ def test_a_monorepo_configuration_above_the_project_root_is_watched(tmp_path: Pa
     touch(top / "codefix.toml", "ignore = []\n")
     assert short(root, ["scan"], capsys) is None
     assert "pytest-markers" in full(root, ["scan"])[1]
+
+
+def test_a_missed_shortcut_hands_its_walk_and_state_to_the_full_run_of_that_command_only(tmp_path: Path, monkeypatch):
+    from codefix import engine, results_memo
+
+    root = write(tmp_path / "p", PROJECT)
+    args = ["scan", "app/service.py", "--format", "json"]
+    full(root, args)  # records the shortcut
+    touch(root / "app/service.py", PROJECT["app/service.py"] + "\n\nasync def more():\n    return await get_websocket_manager()\n")
+    with contextlib.chdir(root):
+        code, handover = shortcut.run_or_hand_over(args)
+    assert code is None and handover is not None
+    walks: list[object] = []
+    states: list[object] = []
+    real_walk, real_state = engine.walk_project, results_memo.project_state
+    monkeypatch.setattr(engine, "walk_project", lambda *a: walks.append(a) or real_walk(*a))
+    monkeypatch.setattr(engine, "project_state", lambda *a: states.append(a) or real_state(*a))
+    with shortcut.handed_over(handover):
+        handed = full(root, args)
+    assert (walks, states) == ([], [])
+    assert handed == full(root, args, "--no-cache")  # the same findings as a run that walks for itself
+    walks.clear()
+    full(root, ["scan", "--format", "json"])  # after the block, and for another command: its own walk
+    assert len(walks) == 1
+    # A handover for other paths is not taken.
+    with shortcut.handed_over(handover), contextlib.chdir(root):
+        assert shortcut.walk_handed_over(handover.root, [Path("app")], handover.exclusion) is None
+        assert shortcut.walk_handed_over(handover.root, handover.paths, handover.exclusion) is handover.walk
+    assert shortcut.walk_handed_over(handover.root, handover.paths, handover.exclusion) is None

@@ -39,7 +39,7 @@ from codefix.resolution import Resolver
 from codefix.screening import screened_index
 from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
-from codefix.shortcut import command_key, shortcut_entry, vouches_for_path
+from codefix.shortcut import command_key, shortcut_entry, state_handed_over, vouches_for_path, walk_handed_over
 from codefix.rules.base import FileContext, NeedleSightings, ProjectContext, ProjectRule, Report, Rule
 from codefix.sourcefile import SourceError, SourceFile, content_error, read_source
 from codefix.suppression import is_suppressed, suppressions
@@ -114,7 +114,7 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     config = load_config(root, paths[0], options.config_file)
     exclusion = config.exclusion(root, options.force_exclude)
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
-    files, targets, unlistable = walk_project(root, paths, exclusion)
+    files, targets, unlistable = walk_handed_over(root, paths, exclusion) or walk_project(root, paths, exclusion)
     return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
 
 
@@ -149,7 +149,9 @@ def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list
     if options.use_cache and not options.fix:
         files = [*plan.files, *plan.outside_files]
         run_key = _run_key(plan.rules, options)
-        state = project_state(plan.root, files, run_key, plan.config.source)
+        state = state_handed_over(plan.files, run_key, plan.config.source) or project_state(
+            plan.root, files, run_key, plan.config.source
+        )
         memo = ResultsMemo(plan.config.cache_dir(plan.root), state)
         _record_shortcut(memo, plan, options, run_key)
         remembered = _remembered_scan(plan, memo)

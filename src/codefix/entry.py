@@ -11,9 +11,9 @@ import sys
 
 def main() -> None:
     try:
-        from codefix.shortcut import run
+        from codefix.shortcut import handed_over, run_or_hand_over
 
-        code = run(sys.argv[1:])
+        code, handover = run_or_hand_over(sys.argv[1:])
     except KeyboardInterrupt:
         sys.stderr.write("codefix: interrupted\n")
         sys.exit(130)
@@ -21,4 +21,5 @@ def main() -> None:
         sys.exit(code)
     from codefix.cli import main as full_command_line
 
-    full_command_line()
+    with handed_over(handover):
+        full_command_line()

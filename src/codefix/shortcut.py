@@ -21,15 +21,24 @@ know, another output format, an unknown state, a project rule never run on
 these paths, any exception) returns None and the full
 command line runs, which gives the same result more slowly: the shortcut
 can make a run faster, never different.
+
+When the shortcut misses because a file changed (pre-commit on a file just
+edited), the full run that follows in the same process would walk the tree
+and sign every file again, as the shortcut just did: a third of a one-file
+scan of 10,000 files. The shortcut hands its walk and the project state over
+(`Handover`); the full run uses them only when it would compute the very
+same ones (same root, paths, exclusion, run key, configuration file), and
+only during that command (`handed_over`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +117,56 @@ def command_key(rules: Sequence[str], config_file: str | None, force_exclude: bo
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 
-def remembered_result(command: ScanCommand):  # -> RunResult | None, imported lazily like everything here
-    """The command's result from the memo, when every assumption of its recorded shortcut still holds."""
+@dataclass(frozen=True)
+class Handover:
+    """What a shortcut that missed computed, for the full run of the same command (see the module docstring)."""
+
+    root: Path
+    paths: tuple[Path, ...]
+    exclusion: Any
+    #: `walk_project`'s (files, targets, unlistable folders).
+    walk: tuple[list[Path], list[Path], list[tuple[Path, str]]]
+    run_key: str
+    config: Path | None
+    #: `project_state` of the walk's files (and the targets outside the root), the run key and `config`.
+    state: str
+
+
+_handover: Handover | None = None
+
+
+@contextlib.contextmanager
+def handed_over(handover: Handover | None) -> Iterator[None]:
+    """Offer `handover` to the full run inside this block only: a later command must walk for itself."""
+    global _handover
+    _handover = handover
+    try:
+        yield
+    finally:
+        _handover = None
+
+
+def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any) -> tuple[list[Path], list[Path], list[tuple[Path, str]]] | None:
+    """The walk the shortcut made, if it walked this root, these paths, with this exclusion."""
+    handover = _handover
+    if handover is None or handover.root != root or handover.paths != tuple(paths) or handover.exclusion != exclusion:
+        return None
+    return handover.walk
+
+
+def state_handed_over(files: list[Path], run_key: str, config: Path | None) -> str | None:
+    """The project state the shortcut computed, if from this very walk's files, this run key and configuration file."""
+    handover = _handover
+    if handover is None or handover.walk[0] is not files or handover.run_key != run_key or handover.config != config:
+        return None
+    return handover.state
+
+
+def remembered_result(command: ScanCommand, missed: list[Handover] | None = None):  # -> RunResult | None, imported lazily like everything here
+    """The command's result from the memo, when every assumption of its recorded shortcut still holds.
+
+    `missed`: where to put what was computed on the way, when the memo then does not hold the result.
+    """
     from codefix.config_files import find_config_file
     from codefix.discovery import (
         Exclusion,
@@ -145,7 +202,10 @@ def remembered_result(command: ScanCommand):  # -> RunResult | None, imported la
     memo.move_to(state)
     names = {target: relative_name_of_resolved(target, root) for target in targets}
     keys = [project_rule_key(rule_id, names.values()) for rule_id in entry["project_rules"]]
-    return recall(memo, root, targets, names, unlistable, entry["per_file"], keys)
+    result = recall(memo, root, targets, names, unlistable, entry["per_file"], keys)
+    if result is None and missed is not None:
+        missed.append(Handover(root, paths, exclusion, (files, targets, unlistable), entry["run_key"], config, state))
+    return result
 
 
 def shortcut_entry(root: Path, config: Path | None, exclusion: Any, run_key: str, per_file: bool, project_rules: Sequence[str]) -> dict[str, Any]:
@@ -163,17 +223,23 @@ def shortcut_entry(root: Path, config: Path | None, exclusion: Any, run_key: str
 
 def run(argv: Sequence[str]) -> int | None:
     """Print a remembered scan and return its exit code; None when the full command line must run."""
+    return run_or_hand_over(argv)[0]
+
+
+def run_or_hand_over(argv: Sequence[str]) -> tuple[int | None, Handover | None]:
+    """`run`, and when it returns None, what the full run may reuse (see `handed_over`)."""
     if os.environ.get("CODEFIX_NO_SHORTCUT"):
-        return None
+        return None, None
     command = parse_scan(argv)
     if command is None:
-        return None
+        return None, None
+    missed: list[Handover] = []
     try:
-        result = remembered_result(command)
+        result = remembered_result(command, missed)
     except Exception:  # noqa: BLE001 - any doubt: the full run decides, and reports properly
-        return None
+        return None, None
     if result is None:
-        return None
+        return None, missed[0] if missed else None
     from codefix.reporting import NO_COLOR, findings_as_json, make_console, print_report
 
     token = NO_COLOR.set(True) if command.no_color else None
@@ -187,4 +253,4 @@ def run(argv: Sequence[str]) -> int | None:
     finally:
         if token is not None:
             NO_COLOR.reset(token)
-    return 1 if result.findings and not command.exit_zero else 0
+    return (1 if result.findings and not command.exit_zero else 0), None
