@@ -263,6 +263,21 @@ def test_relative_names_are_relative_name_s_for_every_kind_of_path(tmp_path: Pat
     assert names[root / "pkg" / "sub" / "c.py"] == "pkg/sub/c.py"
     assert names[root / "alias.py"] == "pkg/b.py"
 
+    # Told which files are links (a walk knows), it asks no one and answers the same.
+    from codefix.discovery import Exclusion, walk_project
+
+    walk = walk_project(root, [root], Exclusion(root))
+    assert walk.linked == {root / "alias.py"}
+    asked: list[str] = []
+    real_islink = os.path.islink
+    try:
+        os.path.islink = lambda path: asked.append(path) or real_islink(path)
+        told = relative_names(walk.files, root, walk.linked)
+    finally:
+        os.path.islink = real_islink
+    assert asked == [] and told == {file: relative_name(file, root) for file in walk.files}
+    assert told[root / "alias.py"] == "pkg/b.py"
+
 
 def test_targets_outside_the_root_are_told_by_path_not_by_text_prefix(tmp_path: Path):
     from codefix.discovery import outside_root

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import pathspec
@@ -383,20 +384,29 @@ def select_files(
     return list(seen)
 
 
-def walk_project(
-    root: Path, paths: Sequence[Path], exclusion: Exclusion
-) -> tuple[list[Path], list[Path], list[tuple[Path, str]]]:
-    """(every Python file of the project, the targets `paths` name, folders under `paths` that could not be listed).
+class ProjectWalk(NamedTuple):
+    #: Every Python file of the project.
+    files: list[Path]
+    #: The targets the paths name.
+    targets: list[Path]
+    #: Folders under the paths that could not be listed, with why.
+    unlistable: list[tuple[Path, str]]
+    #: The files that are symlinks (`relative_names` need not ask).
+    linked: frozenset[Path]
+
+
+def walk_project(root: Path, paths: Sequence[Path], exclusion: Exclusion) -> ProjectWalk:
+    """The project's files and the targets `paths` name (`ProjectWalk`).
 
     `root` is resolved (as `find_project_root` returns it); the tree is walked once.
     """
     root_unlistable: list[tuple[Path, str]] = []
     walked = list(walk_python_files(root, root_unlistable, exclusion=exclusion))
     files = [path for path, _ in walked]
-    linked = {path for path, is_link in walked if is_link}
+    linked = frozenset(path for path, is_link in walked if is_link)
     unlistable: list[tuple[Path, str]] = []
-    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable, linked))
-    return files, targets, unlistable
+    targets = select_files(paths, unlistable, exclusion, walked=(root, files, root_unlistable, set(linked)))
+    return ProjectWalk(files, targets, unlistable, linked)
 
 
 def outside_root(targets: Iterable[Path], root: Path) -> list[Path]:
@@ -425,14 +435,16 @@ def relative_name(path: Path, root: Path) -> str:
     return relative_name_of_resolved(_resolved(path), root)
 
 
-def relative_names(files: Iterable[Path], root: Path) -> dict[Path, str]:
+def relative_names(files: Iterable[Path], root: Path, linked: Collection[Path] | None = None) -> dict[Path, str]:
     """`relative_name` of each file, resolving each folder once rather than each file.
 
     A file that is no symlink, in a folder that is its own real path, under
     `root`, is already resolved: its name is a slice of its text. That is
     every file of a walk from the resolved root (which enters no linked
     folder); only the others take `relative_name`'s way. A walk's 10,000
-    files cost 0.4 s the other way, on every run.
+    files cost 0.4 s the other way, on every run. `linked`: when all of
+    `files` come from one walk, those that are symlinks (the walk knows,
+    and asking costs a system call per file).
     """
     prefix = str(root).rstrip(os.sep) + os.sep
     real_folders: dict[str, bool] = {}
@@ -443,7 +455,8 @@ def relative_names(files: Iterable[Path], root: Path) -> dict[Path, str]:
         real = real_folders.get(folder)
         if real is None:
             real = real_folders[folder] = os.path.isabs(text) and os.path.realpath(folder) == folder
-        if real and text.startswith(prefix) and not os.path.islink(text):
+        is_link = file in linked if linked is not None else os.path.islink(text)
+        if real and text.startswith(prefix) and not is_link:
             names[file] = text[len(prefix) :].replace(os.sep, "/")
         else:
             names[file] = relative_name(file, root)

@@ -99,6 +99,8 @@ class ProjectPlan:
     unlistable: list[tuple[Path, str]]
     #: Every Python file of the project: the walk the index is built from.
     files: list[Path]
+    #: The files of the walk that are symlinks.
+    linked: frozenset[Path] = frozenset()
 
     @functools.cached_property
     def outside_files(self) -> list[Path]:
@@ -114,8 +116,8 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     config = load_config(root, paths[0], options.config_file)
     exclusion = config.exclusion(root, options.force_exclude)
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
-    files, targets, unlistable = walk_handed_over(root, paths, exclusion) or walk_project(root, paths, exclusion)
-    return ProjectPlan(root, config, exclusion, rules, targets, unlistable, files)
+    walk = walk_handed_over(root, paths, exclusion) or walk_project(root, paths, exclusion)
+    return ProjectPlan(root, config, exclusion, rules, walk.targets, walk.unlistable, walk.files, walk.linked)
 
 
 def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress: Progress | None = None) -> Project:
@@ -124,7 +126,7 @@ def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress:
     progress = progress or NoProgress()
     workers = options.jobs or os.cpu_count() or 1
     builder = IndexBuilder(
-        plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root)
+        plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root), plan.linked
     )
     named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
     named.update(relative_name(path, plan.root) for path in plan.outside_files)

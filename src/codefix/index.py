@@ -17,7 +17,7 @@ import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -719,16 +719,20 @@ class IndexBuilder:
         use_cache: bool = True,
         workers: int | None = None,
         cache_dir: Path | None = None,
+        linked: Collection[Path] | None = None,
     ):
+        """`linked`: when `files` are one walk's, the ones that are symlinks (`discovery.relative_names`)."""
         from codefix.index_cache import IndexCache  # the cache module imports this one
 
         files = list(files)
         extra_files = list(extra_files)
+        #: Every file the index may take, each with its name relative to the root.
+        self.relatives = relative_names(files, root, linked)
         if extra_files:
             known = {file.resolve() for file in files}
-            files.extend(file for file in extra_files if file.resolve() not in known)
-        #: Every file the index may take, each with its name relative to the root.
-        self.relatives = relative_names(files, root)
+            extra_files = [file for file in extra_files if file.resolve() not in known]
+            files.extend(extra_files)
+            self.relatives.update(relative_names(extra_files, root))
         package_dirs = {Path(rel).parent for rel in self.relatives.values() if rel.rpartition("/")[2] == "__init__.py"}
         self._package_dirs = package_dirs
         #: Import names of the files indexed so far (worked out only for those: most are never indexed).

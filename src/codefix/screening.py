@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -104,9 +105,9 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progr
     to_read: list[Path] = []
     for path in files:
         known = None
-        if cache is not None:
+        if cache is not None and cache.holds(builder.relatives[path]):
             try:
-                stat = path.stat()
+                stat = os.stat(path)
                 known = cache.lookup(builder.relatives[path], (stat.st_mtime_ns, stat.st_size))
             except OSError:
                 pass

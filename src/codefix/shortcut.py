@@ -124,8 +124,8 @@ class Handover:
     root: Path
     paths: tuple[Path, ...]
     exclusion: Any
-    #: `walk_project`'s (files, targets, unlistable folders).
-    walk: tuple[list[Path], list[Path], list[tuple[Path, str]]]
+    #: `walk_project`'s answer (`discovery.ProjectWalk`).
+    walk: Any
     run_key: str
     config: Path | None
     #: `project_state` of the walk's files (and the targets outside the root), the run key and `config`.
@@ -146,7 +146,7 @@ def handed_over(handover: Handover | None) -> Iterator[None]:
         _handover = None
 
 
-def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any) -> tuple[list[Path], list[Path], list[tuple[Path, str]]] | None:
+def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any):  # -> ProjectWalk | None
     """The walk the shortcut made, if it walked this root, these paths, with this exclusion."""
     handover = _handover
     if handover is None or handover.root != root or handover.paths != tuple(paths) or handover.exclusion != exclusion:
@@ -157,7 +157,7 @@ def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any) -> tuple
 def state_handed_over(files: list[Path], run_key: str, config: Path | None) -> str | None:
     """The project state the shortcut computed, if from this very walk's files, this run key and configuration file."""
     handover = _handover
-    if handover is None or handover.walk[0] is not files or handover.run_key != run_key or handover.config != config:
+    if handover is None or handover.walk.files is not files or handover.run_key != run_key or handover.config != config:
         return None
     return handover.state
 
@@ -196,7 +196,8 @@ def remembered_result(command: ScanCommand, missed: list[Handover] | None = None
         return None
     base, patterns, respect_gitignore, force = entry["exclusion"]
     exclusion = Exclusion(Path(base), tuple(patterns), respect_gitignore, force)
-    files, targets, unlistable = walk_project(root, paths, exclusion)
+    walk = walk_project(root, paths, exclusion)
+    files, targets, unlistable = walk.files, walk.targets, walk.unlistable
     outside = outside_root(targets, root)
     state = project_state(root, [*files, *outside], entry["run_key"], config)
     memo.move_to(state)
@@ -204,7 +205,7 @@ def remembered_result(command: ScanCommand, missed: list[Handover] | None = None
     keys = [project_rule_key(rule_id, names.values()) for rule_id in entry["project_rules"]]
     result = recall(memo, root, targets, names, unlistable, entry["per_file"], keys)
     if result is None and missed is not None:
-        missed.append(Handover(root, paths, exclusion, (files, targets, unlistable), entry["run_key"], config, state))
+        missed.append(Handover(root, paths, exclusion, walk, entry["run_key"], config, state))
     return result
 
 
