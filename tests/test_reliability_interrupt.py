@@ -199,13 +199,28 @@ def test_apply_interrupted_at_random_moments_never_leaves_a_mixed_file(template:
         print(f"  {sig.name:7} {delay:6.3f} s {moment:19}: exit {code:4}, {found}")
 
 
+def _snapshot_while_written(root: Path) -> dict[str, bytes]:
+    """`snapshot` of a tree another process is writing: its temporary file may be renamed between listing and reading."""
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if {".codefix", ".codefix_cache", ".git", "__pycache__"} & set(path.relative_to(root).parts):
+            continue
+        try:
+            if path.is_file():
+                files[name] = path.read_bytes()
+        except FileNotFoundError:
+            continue
+    return files
+
+
 def _kill_revert(project: Path, original: dict[str, bytes], rng: random.Random) -> int:
     """SIGKILL `codefix revert` of the project's patch at a random moment; check the files; how many were reverted."""
     [patch] = patches(project)
     applied = snapshot(project)
     process = _start(project, "revert", str(patch))
     started = time.monotonic()
-    while process.poll() is None and snapshot(project) == applied and time.monotonic() - started < 120:
+    while process.poll() is None and _snapshot_while_written(project) == applied and time.monotonic() - started < 120:
         time.sleep(0.001)  # until the first file is reverted
     time.sleep(rng.uniform(0, 0.1))
     try:
