@@ -181,9 +181,9 @@ def _unneeded_scopes(
     a name of a function around it, inside the scope: nothing outside); then,
     until nothing changes, any scope whose name kept code spells, or which
     spells a name kept code binds (an object bound to a target's call, used
-    elsewhere), or which defines a name a rule looks up (`looked_up`). Since nobody imports the file, the rest can matter to
-    nothing: its lines are emptied before the index and the analysis parse
-    it (`index.partial_text`).
+    elsewhere), or which defines a name a rule looks up (`looked_up`). Since
+    nobody imports the file, the rest can matter to nothing: its lines are
+    emptied before the index and the analysis parse it (`index.partial_text`).
     """
     lines = split_lines(text)
     signals = sorted(concern_lines)

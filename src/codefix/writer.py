@@ -120,7 +120,7 @@ class _Journal:
             raise _JournalFailure(exc.strerror or str(exc)) from None
 
     def finish(self, written: Sequence[FileChange], diffs: Mapping[str, bytes]) -> Path | None:
-        """Replace the journal by the plain patch of `written` (`diffs`: the records' diffs); remove it when nothing was written."""
+        """Replace the journal by the plain patch of `written` (`diffs`: the records' diffs); remove it if none was."""
         if self._handle is None:
             return None
         self._handle.close()

@@ -457,7 +457,7 @@ _WORTH_LEAVING_OUT = 0.5
 
 
 def _collect_around(path: Path, text: str, names: set[str]) -> ModuleMarkers | None:
-    """`collect` of the text without the top-level `def`s and `class`es that write no `mark.<name>` of `names`; None: collect it all.
+    """`collect` of the text less the top-level scopes writing no `mark.<name>` of `names`; None: collect it all.
 
     For a file that uses markers only as `mark.<name>` (`plainly_used_markers`),
     only the uses of unregistered `names` can be reported. A test module
