@@ -14,11 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, copy_tree, generated_corpus, invoke, write
 
 from codefix import screening
 from codefix.engine import RunOptions, load_project, run
-from codefix.lexical import awaited_callees, called_words, local_words, module_key, module_words
-from conftest import FIXTURES, copy_tree, generated_corpus, invoke, write
+from codefix.lexical import (
+    awaited_callees,
+    called_words,
+    local_words,
+    module_key,
+    module_words,
+)
 
 
 def _run(root: Path, fix: bool, screen: bool, monkeypatch, paths: tuple[Path, ...] | None = None):
@@ -494,3 +500,74 @@ def test_needle_sightings_come_back_from_the_words_cache(corpus: Path, monkeypat
     monkeypatch.setattr(screening, "_words_of", lambda path: pytest.fail(f"{path} read again"))
     again = load_project(options).needles
     assert first == again and first.holding["mark"]
+
+
+def _renamings_read_forwards(text: str) -> list[tuple[int, str]]:
+    """What `renamed_words` means, read the slow way: from the end, each `as` that is a whole word after
+    blanks or backslashes, and the whole word before those; what one finding spans is not searched again."""
+    found: list[tuple[int, str]] = []
+    at = len(text)
+    while True:
+        at = text.rfind("as", 0, at)
+        if at < 0:
+            return found
+        after = text[at + 2 : at + 3]
+        gap = at
+        while gap > 0 and (text[gap - 1].isspace() or text[gap - 1] == "\\"):
+            gap -= 1
+        start = gap
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        if (after.isalnum() or after == "_") or gap == at or start == gap:
+            at = at + 1  # `as` starting a longer word, or no blank, or no word before: look further back
+            continue
+        found.append((start, text[start:gap]))
+        at = start
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from m import f as g\nimport a.b as c\n",
+        "    async def f():\n        assert x\nwith open(p) as h, q() as (r):\n    pass\n",
+        "from m import (\n    f\n    as g,\n    k as\\\n l)\nexcept E as e:\n",
+        "x = alias as_ as  as\n\tas\nclass Base: pass\n",
+        "",
+        "as",
+    ],
+)
+def test_renamed_words_are_the_words_before_a_whole_word_as(text: str):
+    from codefix.lexical import renamed_words
+
+    assert renamed_words(text) == _renamings_read_forwards(text)
+
+
+def test_renamed_words_of_every_fixture_match_the_slow_reading():
+    from codefix.lexical import renamed_words
+
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.rglob("*.py"))]
+    assert sum(" as " in text for text in texts) > 20
+    for text in texts:
+        assert renamed_words(text) == _renamings_read_forwards(text), text[:80]
+    # `async` and `assert` start with "as" after blanks: none of them is a renaming.
+    assert renamed_words("x = 1\n    async def f():\n        assert g\n") == []
+
+
+def test_screened_text_answers_as_the_functions_do():
+    from codefix.lexical import (
+        ScreenedText,
+        awaited_last_names,
+        called_words,
+        calls_of,
+        renamed_words,
+    )
+
+    for path in sorted(FIXTURES.rglob("*.py"))[:200]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        screened = ScreenedText(text)
+        assert screened.reversed == text[::-1]
+        assert screened.renamed_words == renamed_words(text)
+        assert screened.called_words == called_words(text)
+        assert screened.awaited_last_names == awaited_last_names(text)
+        words = sorted(called_words(text))[:3]
+        assert calls_of(text, words, screened.reversed) == calls_of(text, words)

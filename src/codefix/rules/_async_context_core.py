@@ -413,9 +413,9 @@ class AsyncContextRule(Rule):
         concern.
         """
         text = screened.text
-        offsets = calls_of(text, self.trigger_words)
+        offsets = calls_of(text, self.trigger_words, screened.reversed)
         if _may_bind_a_target(text, self.trigger_words, self._defining_words, screened.renamed_words):
-            offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words)
+            offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words, screened.reversed)
         return screened.lines_of(offsets)
 
     def concerns_covered_by(self, other: Rule) -> bool:
