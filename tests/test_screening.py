@@ -449,6 +449,55 @@ def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
     assert screening._uncovered([narrow, general]) == [narrow, general]
 
 
+WEBSOCKET_SCRIPT = {
+    "pkg/__init__.py": "",
+    "pkg/ws.py": "def get_websocket_manager():\n    return object()\n\n\ndef helper():\n    return 1\n",
+    "scripts/use.py": (
+        "from pkg.ws import get_websocket_manager\nfrom wsvendor import connect_sync\n\n\n"
+        "async def main():\n    await connect_sync()\n    return await get_websocket_manager()\n"
+    ),
+}
+
+
+def _prepared_awaited_rules(root: Path, settings: dict) -> list:
+    from codefix.index import IndexBuilder
+    from codefix.resolution import Resolver
+    from codefix.rules.await_sync import AwaitSync
+    from codefix.rules.await_websocket import AwaitWebsocket
+
+    builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
+    builder.add(builder.files)
+    index = builder.finish()
+    rules = [AwaitWebsocket(settings), AwaitSync()]
+    for rule in rules:
+        rule.prepare(index, Resolver(index))
+    return rules
+
+
+def test_await_sync_covers_await_websocket_when_its_names_are_project_functions(tmp_path: Path):
+    """The default name is a synchronous def of the project: await-sync's look holds await-websocket's lines."""
+    narrow, general = _prepared_awaited_rules(write(tmp_path / "plain", WEBSOCKET_SCRIPT), {})
+    assert narrow.candidate_names() == {"get_websocket_manager"} <= general.candidate_names()
+    assert screening._uncovered([narrow, general]) == [general]
+    assert not general.concerns_covered_by(narrow), "await-sync has more names than await-websocket"
+
+
+def test_a_configured_name_outside_the_project_keeps_await_websockets_own_look(tmp_path: Path, monkeypatch):
+    """`wsvendor.connect_sync` is no function of the project: await-sync knows nothing of it."""
+    config = '[tool.codefix.await-websocket]\nfunctions = ["get_websocket_manager", "wsvendor.connect_sync"]\n'
+    root = write(tmp_path / "vendor", {**WEBSOCKET_SCRIPT, "pyproject.toml": config})
+    narrow, general = _prepared_awaited_rules(root, {"functions": ["get_websocket_manager", "wsvendor.connect_sync"]})
+    assert "connect_sync" in narrow.candidate_names() - general.candidate_names()
+    assert screening._uncovered([narrow, general]) == [narrow, general]
+    _assert_same(root, False, monkeypatch)
+    (findings, _, _), _, skipped = _run(root, False, True, monkeypatch)
+    assert "scripts/use.py" not in skipped
+    assert [(f.line, f.rule) for f in findings if f.path == "scripts/use.py"] == [
+        (6, "await-websocket"),
+        (7, "await-websocket"),
+    ]
+
+
 def test_entries_the_screening_builds_are_the_indexs_own(corpus: Path, monkeypatch):
     """A file's entry made while screening it is what indexing the same lines would make."""
     from codefix.engine import plan_project

@@ -224,6 +224,16 @@ class AwaitedSyncCallRule(Rule):
             return set()
         return screened.lines_of(offset for offset, last in screened.awaited_callees if last in wanted)
 
+    def concerns_covered_by(self, other: Rule) -> bool:
+        """`concern_lines` only grows with `candidate_names`: a rule of this kind with more of them covers this one.
+
+        await-websocket's default name is one of the project's synchronous
+        functions, so await-sync covers it; a configured name defined
+        nowhere in the project, or outside it, is not await-sync's, and
+        keeps await-websocket's own look.
+        """
+        return isinstance(other, AwaitedSyncCallRule) and self.candidate_names() <= other.candidate_names()
+
     def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
         """Whether an awaited callee, "f" or "head.last", can be a target (see `has_candidates`)."""
         head, _, last = callee.rpartition(".")
