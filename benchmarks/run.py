@@ -16,8 +16,9 @@ make_corpus.py and prints medians, and ratios to `ruff check --no-cache
 - the peak memory of each codefix run (its own, via wait4).
 It then checks that every planted bug of every rule was found, so speed
 never comes from skipping work, that the warm result equals the cold one,
-that apply left nothing to report, and how cold time grows with size. Exit status 1 when a planted bug was
-missed or results differ.
+that the clean code gave nothing, that apply left nothing to report, and how
+cold time grows with size. Exit status 1 when a planted bug was missed, clean
+code gave a finding or results differ.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def missed_bugs(planted: dict[str, list[list[object]]], findings: list[dict[str,
     return {rule: sum((rule, path, line) not in found for path, line in sites) for rule, sites in planted.items()}
 
 
+def unplanted_findings(planted: dict[str, list[list[object]]], findings: list[dict[str, object]]) -> list[str]:
+    """Findings at no planted bug: the corpus's clean code (correct uses of the same names) must give none."""
+    sites = {(rule, path, line) for rule, places in planted.items() for path, line in places}
+    return [f"{f['path']}:{f['line']}: {f['rule']}" for f in findings if (f["rule"], f["path"], f["line"]) not in sites]
+
+
 def byte_compile_codefix() -> Path:
     """Compile codefix's modules once, as installing a package does.
 
@@ -163,6 +170,9 @@ def main() -> int:
         for rule, count in missed_bugs(planted, result["cold"]["findings"]).items():
             print(f"{rule}: planted {len(planted[rule])}, missed {count}")
             failed |= count > 0
+        unplanted = unplanted_findings(planted, result["cold"]["findings"])
+        print(f"findings in clean code: {len(unplanted)}", *unplanted[:10], sep="\n  ")
+        failed |= bool(unplanted)
         colds.append((files, rows["codefix scan, cold"][0]))
     if len(colds) > 1:
         base_files, base_time = colds[0]
