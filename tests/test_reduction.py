@@ -160,7 +160,8 @@ def test_splicing_is_editing_the_file_at_the_lines_the_copy_maps(always_reduce):
 
 
 def test_a_file_mostly_kept_is_not_worth_reducing():
-    small = "def f():\n    a = 1\n    return a\n\n\nasync def g():\n    b = 1\n    c = 2\n    d = 3\n    e = 4\n    return await f()\n"
+    # Each statement of g binds what the next one uses, up to the site: all of g stays.
+    small = "def f():\n    a = 1\n    return a\n\n\nasync def g():\n    b = f\n    c = b\n    d = c\n    e = d\n    return await e()\n"
     assert reduce(small, {11}) is None
 
 
@@ -187,6 +188,67 @@ def test_functions_in_module_level_blocks_are_hollowed_not_dropped(always_reduce
     text = "try:\n    def f():\n        a = 1\n        return a\nexcept ImportError:\n    pass\n\n\nasync def g():\n    return await f()\n"
     reduced = reduce(text, {10})
     assert reduced is not None and "    def f():\n        pass\n" in reduced.text
+    ast.parse(reduced.text)
+
+
+THINNED = '''from app import get_manager
+
+
+async def handler(payload):
+    """Long, and mostly about something else."""
+    size = len(payload)
+    label = f"{size} items"
+    factory = pick(get_manager)
+    alias = factory
+    for item in payload:
+        size += item
+    try:
+        manager = await alias(label)
+    except TypeError:
+        size = 0
+    else:
+        log("fine")
+    if payload:
+        unrelated = 1
+
+        def helper():
+            return unrelated
+    done = True
+    return manager
+'''
+
+
+def test_a_function_holding_a_site_keeps_what_the_site_spells_and_what_follows_it(always_reduce):
+    """The site's words and, in turn, the words of what binds them; the block around it; the rest of its block."""
+    reduced = reduce(THINNED, {13})
+    assert reduced is not None
+    _kept_lines_are_the_files(THINNED, reduced)
+    ast.parse(reduced.text)
+    assert reduced.text == (
+        "from app import get_manager\n\n\nasync def handler(payload):\n"
+        "    size = len(payload)\n"  # binds `size`, which the site's `label` needs in turn
+        "    label = f\"{size} items\"\n"
+        "    factory = pick(get_manager)\n"
+        "    alias = factory\n"
+        "    for item in payload:\n"  # rebinds `size`
+        "        size += item\n"
+        "    try:\n        manager = await alias(label)\n"
+        "    except TypeError:\n        size = 0\n"
+        "    else:\n        pass\n"  # a block left empty keeps a `pass`
+        "    if payload:\n"  # after the site's statement: kept for the shape of the block a fix may move
+        "        unrelated = 1\n\n        def helper():\n            return unrelated\n"
+        "    done = True\n    return manager\n"
+    )
+    lines = split_lines(reduced.text)
+    assert reduced.original_lines[lines.index("        manager = await alias(label)\n")] == 13
+    assert "\"\"\"Long" not in reduced.text
+
+
+def test_statements_sharing_a_line_stay_together(always_reduce):
+    text = "async def f(a):\n    x = 1; y = 2\n    z = 3\n    return await g(a)\n\n\ndef other():\n    return 1\n"
+    reduced = reduce(text, {4})
+    assert reduced is not None
+    assert reduced.text == "async def f(a):\n    x = 1; y = 2\n    z = 3\n    return await g(a)\n\n\n"
     ast.parse(reduced.text)
 
 

@@ -9,7 +9,10 @@ LibCST sees a file:
   nothing kept mentions is left out, decorators included;
 - any other function without a candidate line keeps its header, and its body
   becomes one `pass`; so does a class, unless it holds a candidate line, in
-  which case its methods without one are left out or hollowed the same way.
+  which case its methods without one are left out or hollowed the same way;
+- inside a function that holds a candidate line, a statement that holds
+  none and spells no word the kept statements spell is left out (`_Thinner`):
+  in real services, most of such a function is code about something else.
 
 Kept lines keep their exact text, so columns do not change; the copy comes
 with the original number of each of its lines, and `FileContext` hands rules
@@ -21,9 +24,16 @@ for, the engine fixes the whole file instead.
 What stays, because the answer at a site can depend on it:
 - module-level statements (imports, assignments, `try` fallbacks): the
   module scope and its bindings;
-- whole, any function holding a candidate line (its nested scopes), and any
-  function with a `global` statement, which may rebind a name a site uses
-  (of a class, only such methods);
+- of a function holding a candidate line: the statements around each such
+  line (`with pytest.raises(...)`, `try` and its `except` clauses), the rest
+  of each block after it (a fix may move them: clickhouse-async wraps them
+  in the `async with` it writes), and, until nothing changes, every statement
+  spelling a word that kept statements of the function spell, starting from
+  the candidate lines' words: a name a site uses is bound, or an object it
+  holds is used, only where the name is spelled (nested functions and
+  classes are kept whole or left out whole);
+- whole, any function with a `global` statement, which may rebind a name a
+  site uses (of a class, only such methods);
 - the header of every function or class whose name kept code mentions.
 """
 
@@ -33,14 +43,17 @@ import ast
 import bisect
 import difflib
 import enum
+import keyword
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from libcst.metadata import CodePosition, CodeRange
 
-from codefix.lexical import lines_at, split_lines, word_offsets
+from codefix.lexical import WORD, lines_at, split_lines, word_offsets
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+#: Words no name can be: a kept `else:` or `return` must not keep every statement spelling "else" or "return".
+_KEYWORDS = frozenset(keyword.kwlist)
 #: Reduce only when the copy keeps at most this share of the lines: a small
 #: gain is not worth the second LibCST parse a fix then needs.
 WORTHWHILE_SHARE = 0.7
@@ -126,6 +139,8 @@ class _Planner:
             if fate is _Fate.KEEP:
                 if isinstance(statement, ast.ClassDef):
                     self._class_body(statement, following)
+                else:
+                    self._thin(statement)
             elif statement.name in mentioned:
                 self._hollow(statement, following)
             else:
@@ -165,6 +180,8 @@ class _Planner:
                 self._drop(statement, next_line)
             elif isinstance(statement, ast.ClassDef):
                 self._class_body(statement, next_line)
+            else:
+                self._thin(statement)
 
     def _inner_blocks(self, statement: ast.stmt) -> None:
         """Functions inside module-level `if`/`try` blocks: hollowed, never dropped (a block needs a body)."""
@@ -172,10 +189,22 @@ class _Planner:
             for inner in block:
                 if isinstance(inner, _SCOPES):
                     if self._fate_with_a_site(inner) is _Fate.KEEP:
+                        if not isinstance(inner, ast.ClassDef):
+                            self._thin(inner)
                         continue
                     self._hollow(inner)
                 else:
                     self._inner_blocks(inner)
+
+    def _thin(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Leave out what nothing at the function's sites can depend on (see the module docstring).
+
+        A function kept for rebinding a global is kept whole: its other
+        statements are what other functions' sites depend on.
+        """
+        if not _holds_a_site(function, self.sites) or self._rebinds_outer_names(function):
+            return
+        _Thinner(self, function).plan()
 
     def _hollow(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, following: int | None = None) -> None:
         """Keep the header, make the body one `pass`; with `following`, drop the blank lines up to it too."""
@@ -196,6 +225,110 @@ class _Planner:
             self._hollow(node)
             return
         self.replaced[first] = (last, None)
+
+
+class _Thinner:
+    """Chooses the statements of one function holding a site that stay in the copy (`_Planner._thin`)."""
+
+    def __init__(self, planner: _Planner, function: ast.FunctionDef | ast.AsyncFunctionDef):
+        self.planner = planner
+        self.lines = planner.lines
+        self.function = function
+        first, last = function.lineno, function.end_lineno or function.lineno
+        at = bisect.bisect_left(planner.sites, first)
+        site_lines = planner.sites[at : bisect.bisect_right(planner.sites, last)]
+        #: Words kept code spells: the sites' lines and the names rules look up, then every kept statement's.
+        self.needed: set[str] = set(planner.looked_up)
+        for line in site_lines:
+            self.needed.update(WORD.findall(self.lines[line - 1]))
+        self.needed -= _KEYWORDS
+        #: Statements kept whole (by id), for what they spell or for the block's shape; the words of each once read.
+        self.kept: set[int] = set()
+        self.shaping: set[int] = set()
+        self._words: dict[int, set[str]] = {}
+
+    def plan(self) -> None:
+        while True:
+            before = (len(self.needed), len(self.kept))
+            self._choose(self.function.body)
+            if (len(self.needed), len(self.kept)) == before:
+                break
+        self._leave_out(self.function.body)
+
+    def _words_of(self, statement: ast.stmt, first: int, last: int) -> set[str]:
+        known = self._words.get(id(statement))
+        if known is None:
+            known = self._words[id(statement)] = set(WORD.findall("".join(self.lines[first - 1 : last]))) - _KEYWORDS
+        return known
+
+    def _choose(self, block: list[ast.stmt]) -> None:
+        """Mark what `block` keeps whole, and gather the words of what it keeps.
+
+        Statements sharing a line all stay; so does everything after a
+        statement holding a site: a fix may move the rest of the block
+        (clickhouse-async wraps it in the `async with` it writes). Those are
+        kept for the block's shape, not for a site: their words are not
+        needed (a function's last `return` would otherwise keep everything
+        it uses, most of the function).
+        """
+        shared = _shares_lines(block, self.lines)
+        after_a_site = False
+        for statement in block:
+            first, last = _first_line(statement), statement.end_lineno or statement.lineno
+            holds_a_site = _holds_a_site(statement, self.planner.sites)
+            if holds_a_site and _blocks_of(statement):
+                self.needed |= self._own_words(statement, first, last)
+                for inner in _blocks_of(statement):
+                    self._choose(inner)
+            elif id(statement) not in self.kept:
+                words = self._words_of(statement, first, last)
+                if shared or holds_a_site or not words.isdisjoint(self.needed):
+                    self.kept.add(id(statement))
+                    self.needed |= words
+                elif after_a_site:
+                    self.shaping.add(id(statement))
+            after_a_site = after_a_site or holds_a_site
+
+    def _own_words(self, statement: ast.stmt, first: int, last: int) -> set[str]:
+        """Words of a compound statement's own lines (its headers, `else:`, `except E as e:`), not its blocks'."""
+        inner = {line for block in _blocks_of(statement) for child in block for line in range(_first_line(child), (child.end_lineno or child.lineno) + 1)}
+        own = [self.lines[line - 1] for line in range(first, last + 1) if line not in inner]
+        return set(WORD.findall("".join(own))) - _KEYWORDS
+
+    def _leave_out(self, block: list[ast.stmt]) -> None:
+        """Drop the statements of `block` not chosen; a block left empty keeps one `pass` where its first statement was."""
+        dropped = []
+        for statement in block:
+            if id(statement) in self.kept or id(statement) in self.shaping:
+                continue
+            if _holds_a_site(statement, self.planner.sites):
+                for inner in _blocks_of(statement):
+                    self._leave_out(inner)
+                continue
+            dropped.append(statement)
+        if not dropped:
+            return
+        for statement in dropped:
+            self.planner.replaced[_first_line(statement)] = (statement.end_lineno or statement.lineno, None)
+        if len(dropped) == len(block):
+            first = _first_line(block[0])
+            self.planner.replaced[first] = (block[0].end_lineno or block[0].lineno, _pass_line(self.lines[first - 1]))
+
+
+def _blocks_of(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """The blocks of a compound statement other than a function or class (kept or left out whole)."""
+    return [] if isinstance(statement, _SCOPES) else list(_blocks(statement))
+
+
+def _shares_lines(block: list[ast.stmt], lines: list[str]) -> bool:
+    """Whether a statement of `block` shares a line with another, or does not start its line (`if x: y`): whole lines cannot part them."""
+    previous_end = 0
+    for statement in block:
+        first = _first_line(statement)
+        if first <= previous_end or lines[first - 1][: _first_column(statement)].strip():
+            return True
+        previous_end = statement.end_lineno or statement.lineno
+    return False
 
 
 def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
