@@ -294,6 +294,50 @@ def test_a_definition_of_a_name_a_rule_looks_up_is_not_emptied():
     assert kept and not any(first <= 11 <= last for first, last in kept)
 
 
+def _site_function(binding: str) -> str:
+    return (
+        "async def report(payload):\n    value = payload.get('k')\n"
+        f"    {binding}\n    return await get_clickhouse_client()\n\n\n"
+    )
+
+
+_USING = "".join(
+    f"def use_{n}(payload):\n    value = payload.get('k{n}')\n    total = value + {n}\n    return self_check(total)\n\n\n"
+    for n in range(4)
+)
+
+
+@pytest.mark.parametrize(
+    ("binding", "emptied"),
+    [
+        ("total = value", True),  # a function's own locals: invisible to the other functions
+        ("self.total = value", False),  # an attribute: any function spelling `total` may reach it
+        ("global total; total = value", False),
+    ],
+)
+def test_only_what_a_function_binds_where_others_see_it_keeps_them(binding: str, emptied: bool):
+    """The functions using `payload`, `value` and `total` go unless the site's function binds one of them for all to see."""
+    from codefix.screening import _unneeded_scopes
+
+    text = _site_function(binding) + _USING
+    unneeded = _unneeded_scopes(text, {4})
+    assert bool(unneeded) == emptied
+    if emptied:
+        assert len(unneeded) == 4 and unneeded[0][0] == 7
+
+
+def test_a_class_body_binds_for_everyone():
+    from codefix.screening import _unneeded_scopes
+
+    text = (
+        "class Repo:\n    total = get_clickhouse_client()\n\n\n"
+        + _USING
+        + "def other(a):\n    b = a\n    return b\n"
+    )
+    unneeded = _unneeded_scopes(text, {2})
+    assert [first for first, _ in unneeded] == [], "every use_ function spells `total`, which the class body binds"
+
+
 @pytest.mark.parametrize(
     "text", ["a\nb\r\nc\rd\n", "x = f(1)\r\ndef g(): f(2)\n\rf (3)", "\r\n\r\n\r\r\n\n", "\n\r\r\n\na\r\r\n", "no break"]
 )

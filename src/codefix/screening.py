@@ -166,7 +166,9 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
     return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
 
 
-_DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.M)
+_DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(def|class)[ \t]+([^\W\d]\w*)", re.M)
+#: A name written right after a dot: what `self.client = ...` binds, seen from other scopes.
+_ATTRIBUTE = re.compile(r"\.[ \t]*([^\W\d]\w*)")
 #: Leave a file whole unless this share of its lines can go.
 _WORTH_BLANKING = 0.5
 
@@ -180,44 +182,63 @@ def _unneeded_scopes(
     report (`Rule.concern_lines`) or spelling `global` (a `nonlocal` rebinds
     a name of a function around it, inside the scope: nothing outside); then,
     until nothing changes, any scope whose name kept code spells, or which
-    spells a name kept code binds (an object bound to a target's call, used
-    elsewhere), or which defines a name a rule looks up (`looked_up`). Since
-    nobody imports the file, the rest can matter to nothing: its lines are
-    emptied before the index and the analysis parse it (`index.partial_text`).
+    spells a name kept code binds where other scopes can see it (an object
+    bound to a target's call, used elsewhere: `_visible_bindings`), or which
+    defines a name a rule looks up (`looked_up`). Since nobody imports the
+    file, the rest can matter to nothing: its lines are emptied before the
+    index and the analysis parse it (`index.partial_text`).
     """
     lines = split_lines(text)
     signals = sorted(concern_lines)
-    kept_text: list[str] = []
-    pending: list[tuple[int, int, str, str | None]] = []
+    added: list[tuple[str, bool]] = []  # (text, is a function) of what is kept
+    pending: list[tuple[int, int, str, str | None, bool]] = []
     for first, last, is_scope in top_level_segments(lines):
         part = "".join(lines[first - 1 : last])
+        named = _DEFINED_NAME.search(part) if is_scope else None
+        is_function = named is not None and named.group(1) == "def"
         at = bisect.bisect_left(signals, first)
         if not is_scope or (at < len(signals) and signals[at] <= last) or "global" in part:
-            kept_text.append(part)
+            added.append((part, is_function))
             continue
-        named = _DEFINED_NAME.search(part)
-        pending.append((first, last, part, named.group(1) if named else None))
+        pending.append((first, last, part, named.group(2) if named else None, is_function))
     if len(pending) < 2:
         return ()
-    new_text = "".join(kept_text)
     spelled: set[str] = set(looked_up)
     bound: set[str] = set()
-    while new_text and pending:
-        spelled |= set(WORD.findall(new_text))
-        bound |= local_words(new_text)
-        still, added = [], []
+    while added and pending:
+        for part, is_function in added:
+            spelled |= set(WORD.findall(part))
+            bound |= _visible_bindings(part, is_function)
+        still: list[tuple[int, int, str, str | None, bool]] = []
+        added = []
         for candidate in pending:
-            _, _, part, name = candidate
+            _, _, part, name, is_function = candidate
             if name is None or name in spelled or _spells_any(part, bound):
-                added.append(part)
+                added.append((part, is_function))
             else:
                 still.append(candidate)
         pending = still
-        new_text = "".join(added)
-    unneeded = [(first, last) for first, last, _, _ in pending]
+    unneeded = [(first, last) for first, last, _, _, _ in pending]
     if sum(last - first + 1 for first, last in unneeded) < _WORTH_BLANKING * len(lines):
         return ()
     return tuple(unneeded)
+
+
+def _visible_bindings(part: str, is_function: bool) -> set[str]:
+    """Names `part` may bind where another top-level scope can see them (`local_words`, less a function's locals).
+
+    A name a function binds bare (`value = ...`, `for row in`, `as client`)
+    is its own local, unless it declares it `global` (or `nonlocal`, for a
+    function inside it): other scopes see what it binds only through an
+    attribute (`self.client = ...`), so only names it writes after a dot
+    count. Module-level code and class bodies (`Repo.client`) bind for
+    everyone. Counting a long function's locals kept every function that
+    used a name as common as `payload`, which was most of a real module.
+    """
+    words = local_words(part)
+    if not is_function or "global" in part or "nonlocal" in part:
+        return words
+    return words & set(_ATTRIBUTE.findall(part))
 
 
 def _spells_any(text: str, words: set[str]) -> bool:
