@@ -40,7 +40,7 @@ def reference_may_report(shape: _ShapeFilter, text: str) -> bool:
     calls = [(call, shape.word_targets[word]) for word in shape.word_targets for call in gathered.calls.get(word, ())]
     if not calls:
         return False
-    external = _external_only_names([tree], shape.is_project_module)
+    external = _external_only_names(ast.walk(tree), shape.is_project_module)
     holders = defaultdict(set)
     for call, targets in calls:
         head = _head_name(call.func)
@@ -109,6 +109,62 @@ def test_lines_spelling_finds_whole_words_only_and_statements_on_maps_them():
     assert pyast.lines_spelling(text, ["deco", "clients"]) == {4, 10}
     tree = ast.parse(text)
     assert [s.lineno for s in pyast.statements_on(tree, {4, 7, 8, 10})] == [5, 10]
+
+
+def _modules_to_walk() -> list[Path]:
+    import asyncio
+    import email
+    import json
+
+    modules = sorted(Path(asyncio.__file__).parent.glob("*.py"))[:12]
+    modules += sorted(Path(email.__file__).parent.glob("*.py"))[:8] + sorted(Path(json.__file__).parent.glob("*.py"))
+    return [*modules, *sorted(FIXTURES.rglob("*.py"))[:60]]
+
+
+def test_nodes_on_gives_every_node_on_the_lines_with_its_parents():
+    """Every node whose lines hold a wanted line, each with the parent a full walk gives it; and nothing outside the statements holding them."""
+    import random
+
+    chooser = random.Random(5)
+    checked = 0
+    for path in _modules_to_walk():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            tree = ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError):
+            continue  # the fixtures' broken files
+        whole = pyast.TreeFacts(tree)
+        count = text.count("\n") + 1
+        for size in (1, 3, 12):
+            lines = set(chooser.sample(range(1, count + 1), min(size, count)))
+            given = dict((id(node), parent) for node, parent in pyast.nodes_on(tree, lines))
+            roots = pyast.statements_on(tree, lines)
+            inside = {id(node) for root in roots for node in ast.walk(root)}
+            assert set(given) <= inside
+            for root in roots:
+                for node in ast.walk(root):
+                    first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+                    if first is not None and any(first <= line <= (last or first) for line in lines):
+                        assert id(node) in given, (path.name, lines, ast.dump(node)[:80])
+                        expected = whole.parents.get(node) if node not in roots else None
+                        assert given[id(node)] is expected, (path.name, lines, ast.dump(node)[:80])
+                        checked += 1
+    assert checked > 2000
+
+
+def test_nodes_on_enters_only_the_blocks_holding_the_lines():
+    text = "def f(a):\n    x = 1\n    if a:\n        y = call(a)\n    else:\n        z = 2\n    return x\n"
+    tree = ast.parse(text)
+    names = {node.id for node, _ in pyast.nodes_on(tree, {4}) if isinstance(node, ast.Name)}
+    assert names == {"a", "y", "call"}  # the if's test, and line 4; not x, z or the return
+    facts = pyast.TreeFacts(tree, lines={4})
+    call = facts.calls["call"][0]
+    chain = []
+    node = call
+    while node in facts.parents:
+        node = facts.parents[node]
+        chain.append(type(node).__name__)
+    assert chain == ["Assign", "If", "FunctionDef"]
 
 
 HOLDER_PROJECT = {

@@ -525,7 +525,7 @@ class _ShapeFilter:
             return False
         heads = {head for call, _ in calls if (head := _head_name(call.func)) is not None}
         binding_lines = pyast.lines_spelling(text, heads) | _star_import_lines(text)
-        external = _external_only_names(pyast.statements_on(tree, binding_lines), self.is_project_module)
+        external = _external_only_names((node for node, _ in pyast.nodes_on(tree, binding_lines)), self.is_project_module)
         holders: dict[str, set[ContextTarget]] = defaultdict(set)
         for call, targets in calls:
             head = _head_name(call.func)
@@ -552,8 +552,8 @@ class _ShapeFilter:
 
     @staticmethod
     def _facts_on(tree: ast.Module, text: str, words: Iterable[str]) -> pyast.TreeFacts:
-        """Facts of the top-level statements that spell one of `words`."""
-        return pyast.TreeFacts(tree, pyast.statements_on(tree, pyast.lines_spelling(text, words)))
+        """Facts of the lines that spell one of `words` (`pyast.nodes_on`): every node naming one is on them."""
+        return pyast.TreeFacts(tree, lines=pyast.lines_spelling(text, words))
 
     def site_lines(self, tree: ast.Module, text: str) -> set[int]:
         """Lines of every call of a target and of every use of a name or attribute one is bound to.
@@ -650,11 +650,11 @@ def _star_import_lines(text: str) -> set[int]:
     return {line for line in pyast.lines_spelling(text, ["import"])}
 
 
-def _external_only_names(roots: Iterable[ast.AST], is_project_module: Callable[[str], bool]) -> set[str]:
-    """Names whose every binding in `roots` (the statements that can bind them) is an import from outside the project."""
+def _external_only_names(nodes: Iterable[ast.AST], is_project_module: Callable[[str], bool]) -> set[str]:
+    """Names whose every binding among `nodes` (those of the lines that can bind them) is an import from outside the project."""
     external: set[str] = set()
     other: set[str] = set()
-    for node in (node for root in roots for node in ast.walk(root)):
+    for node in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             source = node.module if isinstance(node, ast.ImportFrom) else None
             for alias in node.names:
