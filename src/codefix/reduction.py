@@ -130,7 +130,8 @@ class _Planner:
     def module(self, statements: list[ast.stmt]) -> None:
         scopes = [s for s in statements if isinstance(s, _SCOPES)]
         fates = {id(s): self._fate_with_a_site(s) for s in scopes}
-        mentioned = _mentioned_names(statements, [s for s in scopes if fates[id(s)] is _Fate.KEEP]) | self.looked_up
+        kept = [s for s in scopes if fates[id(s)] is _Fate.KEEP]
+        mentioned = _mentioned_names(statements, []) | self._spelled_in(kept) | self.looked_up
         for statement, following in zip(statements, self._followers(statements, len(self.lines) + 1)):
             if not isinstance(statement, _SCOPES):
                 self._inner_blocks(statement)
@@ -145,6 +146,19 @@ class _Planner:
                 self._hollow(statement, following)
             else:
                 self._drop(statement, following)
+
+    def _spelled_in(self, scopes: list[ast.stmt]) -> set[str]:
+        """Every word of these scopes' lines: what `_mentioned_names` finds in them and more (comments, strings).
+
+        Words of the text instead of a walk of every node of every kept
+        scope, the largest functions of the file (a string constant that is
+        an identifier, `getattr(mod, "f")`, is a word of the text too).
+        """
+        return {
+            word
+            for scope in scopes
+            for word in WORD.findall("".join(self.lines[_first_line(scope) - 1 : scope.end_lineno or scope.lineno]))
+        }
 
     @staticmethod
     def _followers(statements: list[ast.stmt], after_last: int) -> list[int]:
