@@ -468,21 +468,26 @@ def test_a_rule_the_generalizing_rule_does_not_cover_still_screens_its_files(tmp
     assert [(f.path, f.line, f.rule) for f in findings] == [("scripts/use.py", 5, "clickhouse-async")]
 
 
-def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
-    """The screening asks async-context alone when its words hold clickhouse-async's; not with a listed factory."""
+def _prepared_on(root: Path, rules: list) -> list:
+    """`rules`, prepared on the full index of every file under `root`, as the screening's probes are."""
     from codefix.index import IndexBuilder
     from codefix.resolution import Resolver
+
+    builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
+    builder.add(builder.files)
+    index = builder.finish()
+    for rule in rules:
+        rule.prepare(index, Resolver(index))
+    return rules
+
+
+def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
+    """The screening asks async-context alone when its words hold clickhouse-async's; not with a listed factory."""
     from codefix.rules.async_context import AsyncContext
     from codefix.rules.clickhouse_async import ClickhouseAsync
 
     def prepared(root: Path, settings: dict) -> list:
-        builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
-        builder.add(builder.files)
-        index = builder.finish()
-        rules = [ClickhouseAsync(settings), AsyncContext()]
-        for rule in rules:
-            rule.prepare(index, Resolver(index))
-        return rules
+        return _prepared_on(root, [ClickhouseAsync(settings), AsyncContext()])
 
     plain = write(tmp_path / "plain", {**LISTED_FACTORY, "pyproject.toml": ""})
     narrow, general = prepared(plain, {})
@@ -504,18 +509,10 @@ WEBSOCKET_SCRIPT = {
 
 
 def _prepared_awaited_rules(root: Path, settings: dict) -> list:
-    from codefix.index import IndexBuilder
-    from codefix.resolution import Resolver
     from codefix.rules.await_sync import AwaitSync
     from codefix.rules.await_websocket import AwaitWebsocket
 
-    builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
-    builder.add(builder.files)
-    index = builder.finish()
-    rules = [AwaitWebsocket(settings), AwaitSync()]
-    for rule in rules:
-        rule.prepare(index, Resolver(index))
-    return rules
+    return _prepared_on(root, [AwaitWebsocket(settings), AwaitSync()])
 
 
 def test_await_sync_covers_await_websocket_when_its_names_are_project_functions(tmp_path: Path):
