@@ -38,10 +38,15 @@ def module_words(text: str, whole: bool = False) -> set[str]:
     """Words that may name a module here; `whole`: every word of the text (`__init__.py`, `conftest.py`)."""
     if whole:
         return set(WORD.findall(text))
-    words = set(_AFTER_DOT.findall(text))
+    words = attribute_words(text)
     for match in _IMPORT.finditer(text):
         words.update(WORD.findall(_statement_around(text, match.start(), match.end())))
     return words
+
+
+def attribute_words(text: str) -> set[str]:
+    """Every name written after a dot (`svc.mod`, `self.client`), over blanks, backslashes and comments."""
+    return set(_AFTER_DOT.findall(text))
 
 
 def _statement_around(text: str, start: int, end: int) -> str:

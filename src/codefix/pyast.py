@@ -5,8 +5,8 @@ Several rules look at a candidate file with `ast` before LibCST sees it
 "which lines can?"), and the engine parses it again to reduce it. On a
 5,000-line file each parse costs ~50 ms and each full walk with parents
 ~150 ms. So the parse is done once, and a question about some names walks
-only the top-level statements whose lines spell one of them
-(`lines_spelling`, `statements_on`, `TreeFacts(tree, roots)`).
+only the nodes of the lines that spell one of them
+(`lines_spelling`, `nodes_on`, `TreeFacts(tree, lines)`).
 
 Only the last file is remembered (files are analysed one at a time), keyed
 by the identity of its text, so nothing grows with the project.
@@ -41,12 +41,11 @@ def parse(text: str) -> ast.Module:
 class TreeFacts:
     """What the prefilters ask of a tree, gathered in one walk: parents, calls and names by their last name.
 
-    With `roots`, only those statements are walked (see `statements_on`):
-    parents, calls and names then stop at them. With `lines` instead, only
-    the nodes `nodes_on` gives: every node on those lines, and what holds them.
+    With `lines`, only the nodes `nodes_on` gives: every node on those
+    lines, and what holds them.
     """
 
-    def __init__(self, tree: ast.Module, roots: Iterable[ast.AST] | None = None, lines: Iterable[int] | None = None):
+    def __init__(self, tree: ast.Module, lines: Iterable[int] | None = None):
         self.tree = tree
         self.parents: dict[ast.AST, ast.AST] = {}
         #: Calls by the last name of their callee (`f` of `a.b.f()`).
@@ -59,8 +58,7 @@ class TreeFacts:
                     self.parents[node] = parent
                 self._note(node)
             return
-        nodes = ast.walk(tree) if roots is None else (node for root in roots for node in ast.walk(root))
-        for node in nodes:
+        for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
             self._note(node)

@@ -131,7 +131,7 @@ class _Planner:
         scopes = [s for s in statements if isinstance(s, _SCOPES)]
         fates = {id(s): self._fate_with_a_site(s) for s in scopes}
         kept = [s for s in scopes if fates[id(s)] is _Fate.KEEP]
-        mentioned = _mentioned_names(statements, []) | self._spelled_in(kept) | self.looked_up
+        mentioned = _mentioned_names(statements) | self._spelled_in(kept) | self.looked_up
         for statement, following in zip(statements, self._followers(statements, len(self.lines) + 1)):
             if not isinstance(statement, _SCOPES):
                 self._inner_blocks(statement)
@@ -304,10 +304,22 @@ class _Thinner:
             after_a_site = after_a_site or holds_a_site
 
     def _own_words(self, statement: ast.stmt, first: int, last: int) -> set[str]:
-        """Words of a compound statement's own lines (its headers, `else:`, `except E as e:`), not its blocks'."""
-        inner = {line for block in _blocks_of(statement) for child in block for line in range(_first_line(child), (child.end_lineno or child.lineno) + 1)}
-        own = [self.lines[line - 1] for line in range(first, last + 1) if line not in inner]
-        return set(WORD.findall("".join(own))) - _KEYWORDS
+        """Words of a compound statement's own lines (its headers, `else:`, `except E as e:`), not its blocks'.
+
+        Kept in the same table as `_words_of`: a statement holding a site is
+        asked one or the other, never both.
+        """
+        known = self._words.get(id(statement))
+        if known is None:
+            inner = {
+                line
+                for block in _blocks_of(statement)
+                for child in block
+                for line in range(_first_line(child), (child.end_lineno or child.lineno) + 1)
+            }
+            own = [self.lines[line - 1] for line in range(first, last + 1) if line not in inner]
+            known = self._words[id(statement)] = set(WORD.findall("".join(own))) - _KEYWORDS
+        return known
 
     def _leave_out(self, block: list[ast.stmt]) -> None:
         """Drop the statements of `block` not chosen; a block left empty keeps one `pass` where its first statement was."""
@@ -356,11 +368,10 @@ def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
         yield case.body
 
 
-def _mentioned_names(statements: list[ast.stmt], kept: list[ast.stmt]) -> set[str]:
-    """Every name and attribute that kept code spells: module-level code, kept scopes, all headers."""
+def _mentioned_names(statements: list[ast.stmt]) -> set[str]:
+    """Every name and attribute module-level code and the headers of all scopes spell (kept scopes: `_Planner._spelled_in`)."""
     names: set[str] = set()
     roots: list[ast.AST] = [s for s in statements if not isinstance(s, _SCOPES)]
-    roots.extend(kept)
     for scope in statements:
         if isinstance(scope, _SCOPES):
             roots.extend(scope.decorator_list)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_entry
-from codefix.lexical import WORD, ScreenedText, local_words, module_key, module_words, split_lines, top_level_segments, word_offsets
+from codefix.lexical import WORD, ScreenedText, attribute_words, local_words, module_key, module_words, split_lines, top_level_segments, word_offsets
 from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.resolution import Resolver
@@ -167,8 +167,6 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
 
 
 _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(def|class)[ \t]+([^\W\d]\w*)", re.M)
-#: A name written right after a dot: what `self.client = ...` binds, seen from other scopes.
-_ATTRIBUTE = re.compile(r"\.[ \t]*([^\W\d]\w*)")
 #: Leave a file whole unless this share of its lines can go.
 _WORTH_BLANKING = 0.5
 
@@ -238,7 +236,7 @@ def _visible_bindings(part: str, is_function: bool) -> set[str]:
     words = local_words(part)
     if not is_function or "global" in part or "nonlocal" in part:
         return words
-    return words & set(_ATTRIBUTE.findall(part))
+    return words & attribute_words(part)
 
 
 def _spells_any(text: str, words: set[str]) -> bool:
