@@ -18,15 +18,20 @@ from pathlib import Path
 import pytest
 
 from codefix import pyast
-from codefix.engine import RunOptions, load_project
+from codefix.types import FileError
+from codefix import engine
+from codefix.engine import FileAnalysis, RunOptions, load_project
+from codefix.lexical import calls_any
 from codefix.rules._async_context_core import (
     AsyncContextRule,
+    _entered_with_async,
     _external_only_names,
     _head_name,
     _is_parameter,
     _last_name,
     _names_bound_to,
     _ShapeFilter,
+    _unawaited_method_call,
 )
 from conftest import copy_tree, generated_corpus
 
@@ -42,13 +47,18 @@ def reference_may_report(shape: _ShapeFilter, text: str) -> bool:
         return False
     external = _external_only_names(ast.walk(tree), shape.is_project_module)
     holders = defaultdict(set)
+    clients = set()
     for call, targets in calls:
         head = _head_name(call.func)
         if head is None or head in external or _is_parameter(head, call, parents):
             continue
-        if shape.client_methods or any(not target.is_class for target in targets):
-            return True
         parent = parents.get(call)
+        if _entered_with_async(call, parent, parents):
+            if shape.async_methods is not None and isinstance(parent.optional_vars, ast.Name):
+                clients.add(parent.optional_vars.id)
+            continue
+        if shape.async_methods is not None or any(not target.is_class for target in targets):
+            return True
         if shape._misused(parent, call, targets, parents):
             return True
         if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
@@ -59,6 +69,10 @@ def reference_may_report(shape: _ShapeFilter, text: str) -> bool:
     return any(
         shape._misused(parents.get(node), node, targets, parents)
         for name, targets in holders.items()
+        for node in gathered.names.get(name, ())
+    ) or any(
+        _unawaited_method_call(node, shape.async_methods or frozenset(), parents)
+        for name in clients
         for node in gathered.names.get(name, ())
     )
 
@@ -89,7 +103,7 @@ def test_restricted_walks_answer_as_the_whole_tree_does(tree: str, tmp_path: Pat
     compared = reported = 0
     for rule in project.rules:
         assert isinstance(rule, AsyncContextRule)
-        shape = _ShapeFilter(rule.word_targets, rule.checks_client_methods, rule._is_project_module)
+        shape = _ShapeFilter(rule.word_targets, rule._checked_methods, rule._is_project_module)
         for path in project.targets:
             text = path.read_text(encoding="utf-8-sig", errors="replace")
             try:
@@ -187,9 +201,85 @@ def test_a_holder_misused_far_from_the_call_is_seen(tmp_path: Path):
     root = write(tmp_path / "project", HOLDER_PROJECT)
     project = load_project(RunOptions(paths=(root,), rules=("async-context",), use_cache=False))
     (rule,) = project.rules
-    shape = _ShapeFilter(rule.word_targets, rule.checks_client_methods, rule._is_project_module)
+    shape = _ShapeFilter(rule.word_targets, rule._checked_methods, rule._is_project_module)
     use = (root / "app/use.py").read_text()
     clean = (root / "app/clean.py").read_text()
     assert reference_may_report(shape, use) and shape.may_report(use)
     assert not reference_may_report(shape, clean) and not shape.may_report(clean)
     assert {5, 6, 29, 30} <= shape.site_lines(pyast.parse(use), use)
+
+
+CLIENT_PROJECT = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0'\n",
+    "app/__init__.py": "",
+    "app/db.py": (
+        "from contextlib import asynccontextmanager\n\n\n"
+        "@asynccontextmanager\nasync def get_clickhouse_client():\n    yield object()\n"
+    ),
+    "app/good.py": (
+        "from app.db import get_clickhouse_client as ch\n\n\n"
+        "async def run():\n    async with ch() as client:\n        rows = await client.execute('q')\n    return rows\n"
+    ),
+    "app/unawaited.py": (
+        "from app.db import get_clickhouse_client as ch\n\n\n"
+        "async def run():\n    async with ch() as client:\n        client.execute('q')\n"
+    ),
+    "app/assigned.py": (
+        "from app.db import get_clickhouse_client\n\n\n"
+        "async def run():\n    async with get_clickhouse_client() as client:\n        rows = client.query('q')\n    return rows\n"
+    ),
+    "app/awaited.py": "from app.db import get_clickhouse_client\n\n\nasync def run():\n    return await get_clickhouse_client()\n",
+}
+
+
+def _reports_of_the_whole_file(project, rule: AsyncContextRule, path: Path, text: str) -> list:
+    analysis = FileAnalysis(project, path, [rule])
+    searched = analysis.find(text, text, [rule], project.index.module_at(analysis.relative))
+    assert not isinstance(searched, FileError), searched
+    return searched[2]
+
+
+@pytest.mark.parametrize("tree", ["clickhouse_async/before", "generated", "clients"])
+def test_a_file_the_shape_filter_clears_gets_no_report_from_the_analysis(tree: str, tmp_path: Path, monkeypatch):
+    """Soundness, against the analysis itself: a file whose calls `may_report` rules out has no finding of the rule.
+
+    And the filter does clear files that call a target (entered with `async
+    with`, in the generated tree), so the check is not vacuous.
+    """
+    from conftest import write
+
+    monkeypatch.setattr(engine, "REDUCE", False)
+    if tree == "generated":
+        root = _generated(tmp_path)
+    elif tree == "clients":
+        root = write(tmp_path / "project", CLIENT_PROJECT)
+    else:
+        root = copy_tree(FIXTURES / tree, tmp_path / "project")
+    project = load_project(RunOptions(paths=(root,), rules=("clickhouse-async", "async-context"), use_cache=False))
+    cleared = reported = 0
+    for rule in project.rules:
+        assert isinstance(rule, AsyncContextRule)
+        for path in project.targets:
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+            if not calls_any(text, rule.trigger_words):
+                continue
+            found = _reports_of_the_whole_file(project, rule, path, text)
+            if not rule.might_match(text):
+                assert found == [], (rule.id, path)
+                cleared += 1
+            reported += bool(found)
+    assert reported > 1
+    if tree != "clickhouse_async/before":
+        assert cleared > 1
+
+
+def test_an_entered_client_is_looked_into_only_for_its_unawaited_coroutine_methods(tmp_path: Path):
+    from conftest import write
+
+    root = write(tmp_path / "project", CLIENT_PROJECT)
+    project = load_project(RunOptions(paths=(root,), rules=("clickhouse-async", "async-context"), use_cache=False))
+    checks = {rule.id: rule for rule in project.rules}
+    text = {name: (root / "app" / f"{name}.py").read_text() for name in ("good", "unawaited", "assigned", "awaited")}
+    clickhouse, generic = checks["clickhouse-async"], checks["async-context"]
+    assert [clickhouse.might_match(text[name]) for name in text] == [False, True, True, True]
+    assert [generic.might_match(text[name]) for name in text] == [False, False, False, True]

@@ -399,7 +399,12 @@ class AsyncContextRule(Rule):
         """
         if not calls_any(text, self.trigger_words):
             return False
-        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).may_report(text)
+        return _ShapeFilter(self.word_targets, self._checked_methods, self._is_project_module).may_report(text)
+
+    @property
+    def _checked_methods(self) -> frozenset[str] | None:
+        """The client methods case 4 checks, or None when this rule does not check them."""
+        return self.async_methods if self.checks_client_methods else None
 
     def concern_lines(self, screened: ScreenedText) -> set[int] | None:
         """Calls of a target's name (`trigger_words`) or of a name the file binds itself.
@@ -429,7 +434,7 @@ class AsyncContextRule(Rule):
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
     ) -> set[int] | None:
-        return _ShapeFilter(self.word_targets, self.checks_client_methods, self._is_project_module).site_lines(tree, text)
+        return _ShapeFilter(self.word_targets, self._checked_methods, self._is_project_module).site_lines(tree, text)
 
     # Judging a call site.
 
@@ -485,25 +490,31 @@ def _callee_outcomes(context: FileContext, func: cst.BaseExpression) -> tuple[Ou
 class _ShapeFilter:
     """A sound, cheap pre-check on the `ast` of a file: can any call of a target be reported?
 
-    Any call of a factory can. A call of a class can only when it is awaited
+    A call entered by `async with` is the correct use; the analysis only
+    looks into its body for a coroutine method of the client called without
+    `await` (case 4, when the rule checks them): `async with f() as c:` can
+    be reported only if the file calls `c.<async method>(...)` as a
+    statement or an assignment's value somewhere. Any other call of a
+    factory can be reported. A call of a class can only when it is awaited
     (and instances are not awaitable), entered with a plain `with`, or read
     an attribute the class lacks, on the call itself or on a name or
-    attribute it is bound to anywhere in the file. Calls that resolution can
-    never take to the project are skipped first: on a parameter
-    (`self.pipeline()`), or on a name bound in the file only by imports from
-    outside the project (`threading.Lock()`). This over-approximates the
-    LibCST analysis, never under-approximates it.
+    attribute it is bound to anywhere in the file; with case 4, every call
+    of a class counts. Calls that resolution can never take to the project
+    are skipped first: on a parameter (`self.pipeline()`), or on a name
+    bound in the file only by imports from outside the project
+    (`threading.Lock()`). This over-approximates the LibCST analysis, never
+    under-approximates it.
     """
 
     def __init__(
         self,
         word_targets: Mapping[str, set[ContextTarget]],
-        client_methods: bool,
+        async_methods: frozenset[str] | None,
         is_project_module: Callable[[str], bool],
     ):
         self.word_targets = word_targets
-        #: Case 4 looks into `async with Cls() as c:` too: every call counts.
-        self.client_methods = client_methods
+        #: The client's coroutine methods when the rule checks them (case 4), else None.
+        self.async_methods = async_methods
         self.is_project_module = is_project_module
 
     def may_report(self, text: str) -> bool:
@@ -527,13 +538,19 @@ class _ShapeFilter:
         binding_lines = pyast.lines_spelling(text, heads) | _star_import_lines(text)
         external = _external_only_names((node for node, _ in pyast.nodes_on(tree, binding_lines)), self.is_project_module)
         holders: dict[str, set[ContextTarget]] = defaultdict(set)
+        clients: set[str] = set()
         for call, targets in calls:
             head = _head_name(call.func)
             if head is None or head in external or _is_parameter(head, call, parents):
                 continue
-            if self.client_methods or any(not target.is_class for target in targets):
-                return True
             parent = parents.get(call)
+            if _entered_with_async(call, parent, parents):
+                assert isinstance(parent, ast.withitem)
+                if self.async_methods is not None and isinstance(parent.optional_vars, ast.Name):
+                    clients.add(parent.optional_vars.id)
+                continue
+            if self.async_methods is not None or any(not target.is_class for target in targets):
+                return True
             if self._misused(parent, call, targets, parents):
                 return True
             if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
@@ -541,14 +558,15 @@ class _ShapeFilter:
                     name = _last_name(target)
                     if name:
                         holders[name] |= targets
-        if not holders:
+        if not holders and not clients:
             return False
-        uses = self._facts_on(tree, text, holders)
+        uses = self._facts_on(tree, text, holders.keys() | clients)
         for name, targets in holders.items():
             for node in uses.names.get(name, ()):
                 if self._misused(uses.parents.get(node), node, targets, uses.parents):
                     return True
-        return False
+        methods = self.async_methods or frozenset()
+        return any(_unawaited_method_call(node, methods, uses.parents) for name in clients for node in uses.names.get(name, ()))
 
     @staticmethod
     def _facts_on(tree: ast.Module, text: str, words: Iterable[str]) -> pyast.TreeFacts:
@@ -581,6 +599,23 @@ class _ShapeFilter:
         if isinstance(parent, ast.Attribute) and parent.value is holder:
             return any(target.misused_attribute(parent.attr) for target in targets)
         return False
+
+
+def _entered_with_async(call: ast.Call, parent: ast.AST | None, parents: Mapping[ast.AST, ast.AST]) -> bool:
+    """`async with call(...) [as x]:`, where the analysis reports nothing of the call itself."""
+    return isinstance(parent, ast.withitem) and parent.context_expr is call and isinstance(parents.get(parent), ast.AsyncWith)
+
+
+def _unawaited_method_call(node: ast.AST, methods: frozenset[str], parents: Mapping[ast.AST, ast.AST]) -> bool:
+    """`node.m(...)` standing as a statement or an assignment's value, `m` one of `methods`: what case 4 reports."""
+    attribute = parents.get(node)
+    if not (isinstance(node, ast.Name) and isinstance(attribute, ast.Attribute) and attribute.value is node):
+        return False
+    call = parents.get(attribute)
+    if attribute.attr not in methods or not (isinstance(call, ast.Call) and call.func is attribute):
+        return False
+    holder = parents.get(call)
+    return isinstance(holder, ast.Expr) or (isinstance(holder, (ast.Assign, ast.AnnAssign)) and holder.value is call)
 
 
 def _names_bound_to(call: ast.Call, parents: Mapping[ast.AST, ast.AST]) -> Iterator[str]:
