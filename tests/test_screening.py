@@ -481,19 +481,32 @@ def _prepared_on(root: Path, rules: list) -> list:
     return rules
 
 
-def test_a_narrow_rule_covered_by_the_general_one_is_not_asked(tmp_path: Path):
-    """The screening asks async-context alone when its words hold clickhouse-async's; not with a listed factory."""
+def test_a_rule_checking_client_methods_is_covered_only_by_one_checking_as_many(tmp_path: Path):
+    """async-context's words hold clickhouse-async's, yet it proves more calls entered correctly.
+
+    It does not look for un-awaited client methods, so `async with f() as
+    client:` is no concern of its own whatever the body does: the screening
+    asks both rules. A clickhouse-async checking more methods covers one
+    checking fewer.
+    """
+    from codefix.lexical import ScreenedText
     from codefix.rules.async_context import AsyncContext
     from codefix.rules.clickhouse_async import ClickhouseAsync
 
-    def prepared(root: Path, settings: dict) -> list:
-        return _prepared_on(root, [ClickhouseAsync(settings), AsyncContext()])
-
     plain = write(tmp_path / "plain", {**LISTED_FACTORY, "pyproject.toml": ""})
-    narrow, general = prepared(plain, {})
-    assert narrow.trigger_words == {"get_clickhouse_client"}
-    assert screening._uncovered([narrow, general]) == [general]
-    narrow, general = prepared(write(tmp_path / "listed", LISTED_FACTORY), {"factories": ["make_warehouse"]})
+    narrow, general, fewer = _prepared_on(plain, [ClickhouseAsync({}), AsyncContext(), ClickhouseAsync({"async_methods": ["execute"]})])
+    assert narrow.trigger_words == {"get_clickhouse_client"} <= general.trigger_words
+    text = (
+        "from pkg.db import get_clickhouse_client\n\n\nasync def main():\n"
+        "    async with get_clickhouse_client() as client:\n        client.query('q')\n"
+    )
+    assert narrow.concern_lines(ScreenedText(text)) == {5}
+    assert general.concern_lines(ScreenedText(text)) == set()
+    assert fewer.concern_lines(ScreenedText(text)) == set()  # `query` is not one of its methods
+    assert screening._uncovered([narrow, general]) == [narrow, general]
+    assert fewer.concerns_covered_by(narrow) and not narrow.concerns_covered_by(fewer)
+    assert screening._uncovered([fewer, narrow, general]) == [narrow, general]
+    narrow, general = _prepared_on(write(tmp_path / "listed", LISTED_FACTORY), [ClickhouseAsync({"factories": ["make_warehouse"]}), AsyncContext()])
     assert "make_warehouse" in narrow.trigger_words - general.trigger_words
     assert screening._uncovered([narrow, general]) == [narrow, general]
 

@@ -33,7 +33,7 @@ from libcst.metadata.position_provider import CodeRange
 
 from codefix import pyast
 from codefix.callees import qualify
-from codefix.lexical import ScreenedText, calls_any, calls_of
+from codefix.lexical import ScreenedText, calls_of
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -50,6 +50,7 @@ from codefix.resolution import (
     callee_parts,
 )
 from codefix.rules._awaited_sync import is_deliberate_failure
+from codefix.rules._entered_text import EnteredCalls
 from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
 from codefix.sourcefile import SourceError, read_source
 
@@ -395,10 +396,12 @@ class AsyncContextRule(Rule):
         Classes are constructed everywhere in code that is correct, and most
         such files would pay for a LibCST parse and its metadata for nothing;
         for them a quick `ast` look for the shapes that can be reported
-        decides first (see `_ShapeFilter`).
+        decides first (see `_ShapeFilter`). Before it, the text alone clears
+        the calls entered correctly (`EnteredCalls`), the most common.
         """
-        if not calls_any(text, self.trigger_words):
-            return False
+        offsets = calls_of(text, self.trigger_words)
+        if EnteredCalls(text, self._checked_methods).all_harmless(offsets):
+            return False  # no call at all, or each one entered by `async with` as it should be
         return _ShapeFilter(self.word_targets, self._checked_methods, self._is_project_module).may_report(text)
 
     @property
@@ -415,18 +418,29 @@ class AsyncContextRule(Rule):
         the module binds. A name the module binds can only be a target when
         the text spells what makes one (`_may_bind_a_target`): without it,
         calls of the module's own helpers, most calls of real code, are no
-        concern.
+        concern. Nor are calls the text proves entered correctly
+        (`EnteredCalls`): the analysis reports nothing of them.
         """
         text = screened.text
         offsets = calls_of(text, self.trigger_words, screened.reversed)
         if _may_bind_a_target(text, self.trigger_words, self._defining_words, screened.renamed_words):
             offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words, screened.reversed)
-        return screened.lines_of(offsets)
+        entered = EnteredCalls(text, self._checked_methods)
+        return screened.lines_of(offset for offset in offsets if not entered.harmless(offset))
 
     def concerns_covered_by(self, other: Rule) -> bool:
-        """`concern_lines` only grows with the trigger and defining words: a rule with more of both covers this one."""
+        """Whether `other`'s concern lines always hold this rule's.
+
+        `concern_lines` grows with the trigger and defining words, and
+        shrinks with the calls proven entered: a rule not checking client
+        methods proves more of them, and one checking more methods fewer.
+        """
+        if not isinstance(other, AsyncContextRule):
+            return False
+        mine, theirs = self._checked_methods, other._checked_methods
+        proves_no_more = mine is None or (theirs is not None and mine <= theirs)
         return (
-            isinstance(other, AsyncContextRule)
+            proves_no_more
             and self.trigger_words <= other.trigger_words
             and set(self._defining_words) <= set(other._defining_words)
         )
