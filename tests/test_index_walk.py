@@ -68,10 +68,21 @@ def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -
     class_bodies: set[int] = set()
     awaited: set[str] = set()
     imported: set[str] = set()
+    scoped: set[str] = set()
+    in_scopes = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     for node in ast.walk(tree):
         awaited.update(key for _, key in _awaited_calls_at(node))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+            bound = {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
+            imported.update(bound)
+            if id(node) in in_scopes:
+                scoped.update(bound)
         if isinstance(node, ast.ClassDef):
             class_bodies.update(id(item) for item in node.body)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -82,6 +93,7 @@ def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -
             info.functions_by_line[node.lineno] = _function_info(node, info.name, info.path, id(node) in class_bodies, facts)
     info.awaited_callees = frozenset(awaited)
     info.imported_names = frozenset(imported)
+    info.scoped_imported_names = frozenset(scoped)
     for statement in _module_level_statements(tree.body):
         _record_statement(statement, info)
     info.symbols = dict(info.symbols)
@@ -108,6 +120,9 @@ ODD_SHAPES = {
     "match guards and except types": (
         "async def f(x):\n    match x:\n        case 1 if await g():\n            pass\n"
         "    try:\n        pass\n    except (await h()):\n        pass\n"
+    ),
+    "imports in a class body and under a module-level if": (
+        "import os\n\nif os:\n    import json\n\n\nclass A:\n    if True:\n        from x import y\n    import z\n"
     ),
     "local imports and returned calls": (
         "def f(a):\n    from .impl import connect as c\n    import os.path\n    client = c(a)\n    if a:\n        return client\n    return a\n"

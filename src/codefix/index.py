@@ -107,6 +107,9 @@ class ModuleInfo:
     #: Every name an import statement binds anywhere in the module, function
     #: bodies included: only those can be module objects at a call site.
     imported_names: frozenset[str] = frozenset()
+    #: The names of `imported_names` bound by an import inside a function or
+    #: class body: there, the module-level binding may not be the one a call sees.
+    scoped_imported_names: frozenset[str] = frozenset()
 
     @property
     def package(self) -> str:
@@ -364,6 +367,9 @@ class _ModuleWalk:
         self.signals = signals
         self.awaited: set[str] = set()
         self.imported: set[str] = set()
+        self.scoped_imported: set[str] = set()
+        #: How many function or class bodies the walk is in.
+        self._depth = 0
 
     def block(self, body: list[ast.stmt], facts: _FunctionFacts | None, in_class: bool = False) -> None:
         for statement in body:
@@ -373,17 +379,24 @@ class _ModuleWalk:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.expressions(node, None)  # decorators and defaults belong to the enclosing scope
             own = _FunctionFacts(self.package)
+            self._depth += 1
             self.block(node.body, own)
+            self._depth -= 1
             self.info.functions_by_line[node.lineno] = _function_info(
                 node, self.info.name, self.info.path, in_class, own
             )
             return
         if isinstance(node, ast.ClassDef):
             self.expressions(node, None)
+            self._depth += 1
             self.block(node.body, None, in_class=True)
+            self._depth -= 1
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self.imported.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+            bound = [(alias.asname or alias.name).partition(".")[0] for alias in node.names]
+            self.imported.update(bound)
+            if self._depth:
+                self.scoped_imported.update(bound)
             if facts is not None:
                 facts.on_import(node)
             return
@@ -471,6 +484,7 @@ def _collect_functions(tree: ast.Module, info: ModuleInfo, text: str | None = No
     info.functions_by_line = dict(sorted(info.functions_by_line.items()))
     info.awaited_callees = frozenset(walk.awaited)
     info.imported_names = frozenset(walk.imported)
+    info.scoped_imported_names = frozenset(walk.scoped_imported)
 
 
 def analyse_module(tree: ast.Module, name: str, path: str, is_package: bool, text: str | None = None) -> ModuleInfo:

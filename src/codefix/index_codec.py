@@ -20,7 +20,7 @@ from typing import Any
 from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, Symbol
 
 #: Changes whenever the layout below does; part of the cache file's name.
-CODEC_VERSION = 2
+CODEC_VERSION = 3
 
 
 def encode_module(info: ModuleInfo) -> list[Any]:
@@ -35,11 +35,12 @@ def encode_module(info: ModuleInfo) -> list[Any]:
         functions,
         sorted(info.awaited_callees),
         sorted(info.imported_names),
+        sorted(info.scoped_imported_names),
     ]
 
 
 def decode_module(data: list[Any]) -> ModuleInfo:
-    name, path, is_package, symbols, star_imports, functions, awaited, imported = data
+    name, path, is_package, symbols, star_imports, functions, awaited, imported, scoped = data
     info = ModuleInfo(name=name, path=path, is_package=bool(is_package))
     info.functions_by_line = {}
     for record in functions:
@@ -49,6 +50,7 @@ def decode_module(data: list[Any]) -> ModuleInfo:
     info.star_imports = [str(module) for module in star_imports]
     info.awaited_callees = frozenset(awaited)
     info.imported_names = frozenset(imported)
+    info.scoped_imported_names = frozenset(scoped)
     return info
 
 

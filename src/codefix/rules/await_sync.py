@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ProjectIndex
+from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
 from codefix.resolution import Defined, Outcome, Resolver
 from codefix.rules._awaited_sync import AwaitedSyncCallRule, renamed_exports
 from codefix.rules.base import Example, FileContext
@@ -86,6 +86,7 @@ class AwaitSync(AwaitedSyncCallRule):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._candidate_names: frozenset[str] = frozenset()
+        self._resolver: Resolver | None = None
 
     def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
         sync_names = frozenset(
@@ -99,9 +100,38 @@ class AwaitSync(AwaitedSyncCallRule):
             return isinstance(target, FunctionInfo) and target.name in sync_names
 
         self._candidate_names = renamed_exports(index, resolver, sync_names, is_sync_function)
+        self._resolver = resolver
 
     def candidate_names(self) -> frozenset[str]:
         return self._candidate_names
+
+    def may_name_a_target(self, callee: str, module: ModuleInfo, index: ProjectIndex) -> bool:
+        """Also no target: a plain name whose module-level bindings all resolve to no synchronous function.
+
+        In a real service most functions share their names with others
+        (`handle`, `load`), so most awaited calls of imported project
+        functions spell a candidate name although they resolve to an
+        `async def`; each sent its module to LibCST. The analysis reports
+        an await only when the callee resolves to a synchronous function,
+        and a plain name resolves where it is used to the module's own
+        bindings, unless the file binds it some other way: by a `def` of
+        that name anywhere (nested ones too), or an import inside a function
+        or class body. Those keep the module a candidate; bindings by
+        assignment or parameters resolve to nothing judged (`Opaque`).
+        """
+        if not super().may_name_a_target(callee, module, index):
+            return False
+        if "." in callee or self._resolver is None:
+            return True
+        if callee in module.scoped_imported_names or any(f.name == callee for f in module.functions_by_line.values()):
+            return True
+        resolver = self._resolver
+        return any(
+            isinstance(outcome, Defined)
+            and isinstance(outcome.target, FunctionInfo)
+            and classify(outcome.target, resolver) is Verdict.SYNC
+            for outcome in resolver.resolve_in_module(module, callee)
+        )
 
     def might_match(self, text: str) -> bool:
         return "await" in text or "asyncio" in text or "run_until_complete" in text or "create_task" in text

@@ -1,0 +1,100 @@
+"""await-sync leaves out modules whose awaited names resolve to no synchronous function (`AwaitSync.may_name_a_target`).
+
+The oracle is the rule without that narrowing (the base class's answer):
+findings must be the same on shapes that bind an awaited name in every way
+Python allows, on the fixture trees and on a generated monorepo; and the
+narrowing must leave modules out there, or it is not tested at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codefix.engine import RunOptions, load_project, run
+from codefix.rules._awaited_sync import AwaitedSyncCallRule
+from codefix.rules.await_sync import AwaitSync
+from conftest import copy_tree, generated_corpus, write
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+SHAPES = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0'\n",
+    "pkg/__init__.py": "from .fast import handle as handle_alias\n",
+    "pkg/fast.py": "async def handle():\n    return 1\n",
+    "pkg/slow.py": "def handle():\n    return 1\n",
+    "app/uses.py": (
+        "from pkg.fast import handle\nfrom pkg import handle_alias\n\n\n"
+        "async def ok():\n    await handle()\n    return await handle_alias()\n"
+    ),
+    "app/nested.py": (
+        "from pkg.fast import handle\n\n\nasync def f():\n    def handle():\n        return 1\n\n    return await handle()\n"
+    ),
+    "app/local_import.py": (
+        "from pkg.fast import handle\n\n\nasync def f():\n    from pkg.slow import handle\n\n    return await handle()\n"
+    ),
+    "app/class_import.py": (
+        "from pkg.fast import handle\n\n\nclass A:\n    from pkg.slow import handle\n\n"
+        "    async def f(self):\n        return await handle()\n"
+    ),
+    "app/fallback.py": (
+        "try:\n    from pkg.fast import handle\nexcept ImportError:\n    from pkg.slow import handle\n\n\n"
+        "async def f():\n    return await handle()\n"
+    ),
+    "app/param.py": "from pkg.slow import handle\n\n\nasync def f(handle):\n    return await handle()\n",
+    "app/assigned.py": "from pkg.fast import handle\n\n\nasync def f(make):\n    handle = make()\n    return await handle()\n",
+    "app/module_def.py": (
+        "from pkg.fast import handle\n\n\ndef handle():\n    return 1\n\n\nasync def f():\n    return await handle()\n"
+    ),
+    "app/star.py": "from pkg.slow import *\n\n\nasync def f():\n    return await handle()\n",
+    "app/unrelated.py": "from pkg.slow import handle\n\n\nasync def f():\n    return handle()\n",
+}
+
+
+def _findings(root: Path, monkeypatch, narrowed: bool) -> tuple:
+    if not narrowed:
+        monkeypatch.setattr(AwaitSync, "may_name_a_target", AwaitedSyncCallRule.may_name_a_target)
+    options = RunOptions(paths=(root,), rules=("await-sync",), use_cache=False, jobs=1)
+    result = run(options, load_project(options))
+    monkeypatch.undo()
+    return result.findings, result.errors
+
+
+def _left_out(root: Path) -> set[str]:
+    """Modules await-sync's narrowing leaves out that the base class's answer keeps."""
+    project = load_project(RunOptions(paths=(root,), rules=("await-sync",), use_cache=False))
+    (rule,) = project.rules
+    left = set()
+    for module in project.index.modules():
+        kept = any(AwaitedSyncCallRule.may_name_a_target(rule, callee, module, project.index) for callee in module.awaited_callees)
+        if kept and not rule.has_candidates(module, project.index):
+            left.add(module.path)
+    return left
+
+
+def test_every_way_of_binding_the_awaited_name_gives_the_same_findings(tmp_path: Path, monkeypatch):
+    root = write(tmp_path / "project", SHAPES)
+    narrowed = _findings(root, monkeypatch, narrowed=True)
+    assert narrowed == _findings(root, monkeypatch, narrowed=False)
+    assert sorted({finding.path for finding in narrowed[0]}) == [
+        "app/fallback.py",
+        "app/local_import.py",
+        "app/module_def.py",
+        "app/nested.py",
+        "app/star.py",
+    ]
+    assert _left_out(root) == {"app/uses.py", "app/assigned.py"}
+
+
+@pytest.mark.parametrize("tree", ["await_sync/before", "await_websocket/before", "generated"])
+def test_trees_give_the_same_findings_with_and_without_the_narrowing(tree: str, tmp_path: Path, monkeypatch):
+    if tree == "generated":
+        root = tmp_path / "corpus"
+        generated_corpus(root, 150, seed=5, largest=20)
+    else:
+        root = copy_tree(FIXTURES / tree, tmp_path / "project")
+    narrowed = _findings(root, monkeypatch, narrowed=True)
+    assert narrowed == _findings(root, monkeypatch, narrowed=False)
+    if tree == "generated":
+        assert len(_left_out(root)) >= 2  # modules awaiting another package's async function, as they should
