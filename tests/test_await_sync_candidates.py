@@ -1,4 +1,8 @@
-"""await-sync leaves out modules whose awaited names resolve to no synchronous function (`AwaitSync.may_name_a_target`).
+"""await-sync leaves out modules whose awaited names resolve to no synchronous function.
+
+The index-level check (`AwaitSync.may_name_a_target`) keeps such modules
+from LibCST; the screening's (`reaches_no_target`, from the text of files
+nobody imports) keeps them from being parsed at all.
 
 The oracle is the rule without that narrowing (the base class's answer):
 findings must be the same on shapes that bind an awaited name in every way
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from codefix import screening
 from codefix.engine import RunOptions, load_project, run
 from codefix.rules._awaited_sync import AwaitedSyncCallRule
 from codefix.rules.await_sync import AwaitSync
@@ -52,18 +57,35 @@ SHAPES = {
 }
 
 
-def _findings(root: Path, monkeypatch, narrowed: bool) -> tuple:
+def _findings(root: Path, monkeypatch, narrowed: bool, screened: bool = True) -> tuple:
     if not narrowed:
         monkeypatch.setattr(AwaitSync, "may_name_a_target", AwaitedSyncCallRule.may_name_a_target)
+        monkeypatch.setattr(AwaitSync, "reaches_no_target", AwaitedSyncCallRule.reaches_no_target)
+    monkeypatch.setattr(screening, "SCREEN", screened)
     options = RunOptions(paths=(root,), rules=("await-sync",), use_cache=False, jobs=1)
     result = run(options, load_project(options))
     monkeypatch.undo()
     return result.findings, result.errors
 
 
-def _left_out(root: Path) -> set[str]:
-    """Modules await-sync's narrowing leaves out that the base class's answer keeps."""
+def _same_findings_every_way(root: Path, monkeypatch) -> tuple:
+    """Narrowed and screened, as a run goes; neither; and narrowed on a full index: all the same."""
+    narrowed = _findings(root, monkeypatch, narrowed=True)
+    assert narrowed == _findings(root, monkeypatch, narrowed=False)
+    assert narrowed == _findings(root, monkeypatch, narrowed=True, screened=False)
+    return narrowed
+
+
+def _screened_out(root: Path) -> set[str]:
+    """Files the screening leaves unparsed for await-sync."""
+    return set(load_project(RunOptions(paths=(root,), rules=("await-sync",), use_cache=False)).skipped)
+
+
+def _left_out(root: Path, monkeypatch) -> set[str]:
+    """Modules of a full index await-sync's narrowing leaves out that the base class's answer keeps."""
+    monkeypatch.setattr(screening, "SCREEN", False)
     project = load_project(RunOptions(paths=(root,), rules=("await-sync",), use_cache=False))
+    monkeypatch.undo()
     (rule,) = project.rules
     left = set()
     for module in project.index.modules():
@@ -75,8 +97,7 @@ def _left_out(root: Path) -> set[str]:
 
 def test_every_way_of_binding_the_awaited_name_gives_the_same_findings(tmp_path: Path, monkeypatch):
     root = write(tmp_path / "project", SHAPES)
-    narrowed = _findings(root, monkeypatch, narrowed=True)
-    assert narrowed == _findings(root, monkeypatch, narrowed=False)
+    narrowed = _same_findings_every_way(root, monkeypatch)
     assert sorted({finding.path for finding in narrowed[0]}) == [
         "app/fallback.py",
         "app/local_import.py",
@@ -84,7 +105,10 @@ def test_every_way_of_binding_the_awaited_name_gives_the_same_findings(tmp_path:
         "app/nested.py",
         "app/star.py",
     ]
-    assert _left_out(root) == {"app/uses.py", "app/assigned.py"}
+    assert _left_out(root, monkeypatch) == {"app/uses.py", "app/assigned.py"}
+    # From the text: a `def handle` or an import of it inside a body (read as one more binding) keeps a file.
+    assert {"app/uses.py", "app/assigned.py", "app/unrelated.py"} <= _screened_out(root)
+    assert not {"app/nested.py", "app/local_import.py", "app/class_import.py", "app/module_def.py"} & _screened_out(root)
 
 
 @pytest.mark.parametrize("tree", ["await_sync/before", "await_websocket/before", "generated"])
@@ -94,7 +118,6 @@ def test_trees_give_the_same_findings_with_and_without_the_narrowing(tree: str, 
         generated_corpus(root, 150, seed=5, largest=20)
     else:
         root = copy_tree(FIXTURES / tree, tmp_path / "project")
-    narrowed = _findings(root, monkeypatch, narrowed=True)
-    assert narrowed == _findings(root, monkeypatch, narrowed=False)
+    _same_findings_every_way(root, monkeypatch)
     if tree == "generated":
-        assert len(_left_out(root)) >= 2  # modules awaiting another package's async function, as they should
+        assert len(_left_out(root, monkeypatch)) >= 2  # modules awaiting another package's async function, as they should

@@ -40,7 +40,7 @@ def module_words(text: str, whole: bool = False) -> set[str]:
         return set(WORD.findall(text))
     words = attribute_words(text)
     for match in _IMPORT.finditer(text):
-        words.update(WORD.findall(_statement_around(text, match.start(), match.end())))
+        words.update(WORD.findall(statement_around(text, match.start(), match.end())[0]))
     return words
 
 
@@ -49,8 +49,8 @@ def attribute_words(text: str) -> set[str]:
     return set(_AFTER_DOT.findall(text))
 
 
-def _statement_around(text: str, start: int, end: int) -> str:
-    """The logical line holding `import`: back over `\\` continuations, on to a closing parenthesis."""
+def statement_around(text: str, start: int, end: int) -> tuple[str, int]:
+    """The logical line holding `import`, and where it starts: back over `\\` continuations, on to a closing parenthesis."""
     first = text.rfind("\n", 0, start) + 1
     while first > 0 and _ends_with_backslash(text, first - 1):
         first = text.rfind("\n", 0, first - 1) + 1
@@ -63,7 +63,7 @@ def _statement_around(text: str, start: int, end: int) -> str:
     if opening >= 0 and ")" not in statement[opening:]:
         closing = text.find(")", last)
         statement = text[first : closing + 1 if closing >= 0 else len(text)]
-    return statement
+    return statement, first
 
 
 def _ends_with_backslash(text: str, newline: int) -> bool:
@@ -323,8 +323,10 @@ _BINDS_BEFORE_SET = 8
 class ScreenedText:
     """One file's text with what rules screen it by, each computed once, when first asked."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, module_name: str | None = None):
         self.text = text
+        #: The name the index knows the file by (relative imports start from its package); None: unknown.
+        self.module_name = module_name
         self._binds: dict[str, bool] = {}
 
     @functools.cached_property

@@ -416,15 +416,16 @@ class AsyncContextRule(Rule):
         a module no one imports, a target is either the module's own or one
         of the importable modules', called by its exported name or an alias
         the module binds. A name the module binds can only be a target when
-        the text spells what makes one (`_may_bind_a_target`): without it,
+        the text spells what makes one (`_own_names_of_targets`): without it,
         calls of the module's own helpers, most calls of real code, are no
         concern. Nor are calls the text proves entered correctly
         (`EnteredCalls`): the analysis reports nothing of them.
         """
         text = screened.text
         offsets = calls_of(text, self.trigger_words, screened.reversed)
-        if _may_bind_a_target(text, self.trigger_words, self._defining_words, screened.renamed_words):
-            offsets += calls_of(text, (screened.called_words & screened.local_words) - self.trigger_words, screened.reversed)
+        own = _own_names_of_targets(screened, self.trigger_words, self._defining_words) - self.trigger_words
+        if own:
+            offsets += calls_of(text, own, screened.reversed)
         entered = EnteredCalls(text, self._checked_methods)
         return screened.lines_of(offset for offset in offsets if not entered.harmless(offset))
 
@@ -807,18 +808,31 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
     return words | PROTOCOL_ATTRIBUTES
 
 
-def _may_bind_a_target(
-    text: str, trigger_words: frozenset[str], defining_words: Iterable[str], renamed: list[tuple[int, str]]
-) -> bool:
-    """Whether a module may bind a target under a name of its own: it defines one, or imports one `as` another name.
+#: A renamed word, `as`, and the name it binds (`get_client as warehouse`).
+_RENAMED_TO = re.compile(r"\w+[\s\\]+as[\s\\]+([^\W\d]\w*)")
+
+
+def _own_names_of_targets(screened: ScreenedText, trigger_words: frozenset[str], defining_words: Iterable[str]) -> set[str]:
+    """Names a module may bind a target to, besides the trigger words: it defines one, or imports one `as` another name.
 
     A module's own names are resolved through its imports and definitions
-    only (`g = f` is not followed), so these are the only ways. `renamed`:
-    the text's `renamed_words` (`ScreenedText` finds them once for every rule).
+    only (`g = f` is not followed), so these are the only ways. Defining a
+    target (its text spells a `defining_words` word) may bind any name it
+    calls; otherwise only the names bound by renaming a trigger word can be
+    (`from svc_core import get_clickhouse_client as ch_client`): calls of
+    its other names, most calls of real code, are no concern.
     """
+    text = screened.text
     if any(word in text for word in defining_words):
-        return True
-    return any(word in trigger_words for _, word in renamed)
+        return screened.called_words & screened.local_words
+    names: set[str] = set()
+    for offset, word in screened.renamed_words:
+        if word in trigger_words:
+            renamed = _RENAMED_TO.match(text, offset)
+            if renamed is None:  # `as` followed by no plain name: a shape not followed here, any bound name may be one
+                return screened.called_words & screened.local_words
+            names.add(renamed.group(1))
+    return names
 
 
 class _FileCheck:

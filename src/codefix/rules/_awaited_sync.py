@@ -220,9 +220,17 @@ class AwaitedSyncCallRule(Rule):
         """
         names = self.candidate_names()
         wanted = {last for last in screened.awaited_last_names if last is None or last in names or screened.binds(last)}
+        wanted = {last for last in wanted if last is None or not self.reaches_no_target(screened, last)}
         if not wanted:  # most files: no offset, no line is needed
             return set()
         return screened.lines_of(offset for offset, last in screened.awaited_callees if last in wanted)
+
+    def reaches_no_target(self, screened: ScreenedText, name: str) -> bool:
+        """Whether the text shows that every awaited `name` resolves to project definitions none of which is a target.
+
+        Such an await is no concern. False here: each rule says when it can tell.
+        """
+        return False
 
     def concerns_covered_by(self, other: Rule) -> bool:
         """`concern_lines` only grows with `candidate_names`: a rule of this kind with more of them covers this one.
@@ -230,7 +238,10 @@ class AwaitedSyncCallRule(Rule):
         await-websocket's default name is one of the project's synchronous
         functions, so await-sync covers it; a configured name defined
         nowhere in the project, or outside it, is not await-sync's, and
-        keeps await-websocket's own look.
+        keeps await-websocket's own look. A name `reaches_no_target` drops
+        resolves only to project definitions that are no synchronous
+        function: nothing either rule reports (await-websocket also reports
+        names resolving outside the project, or to nothing).
         """
         return isinstance(other, AwaitedSyncCallRule) and self.candidate_names() <= other.candidate_names()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from codefix.callees import Verdict, classify
-from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex
+from codefix.import_text import FromImports, after_a_dot, defines
+from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex, absolute_module
+from codefix.lexical import ScreenedText
 from codefix.resolution import Defined, Outcome, Resolver
 from codefix.rules._awaited_sync import AwaitedSyncCallRule, renamed_exports
 from codefix.rules.base import Example, FileContext
@@ -87,6 +89,7 @@ class AwaitSync(AwaitedSyncCallRule):
         super().__init__(*args, **kwargs)
         self._candidate_names: frozenset[str] = frozenset()
         self._resolver: Resolver | None = None
+        self._imports_read: tuple[ScreenedText, FromImports] | None = None
 
     def prepare(self, index: ProjectIndex, resolver: Resolver) -> None:
         sync_names = frozenset(
@@ -125,13 +128,40 @@ class AwaitSync(AwaitedSyncCallRule):
             return True
         if callee in module.scoped_imported_names or any(f.name == callee for f in module.functions_by_line.values()):
             return True
+        return any(isinstance(outcome, Defined) and self._is_sync(outcome) for outcome in self._resolver.resolve_in_module(module, callee))
+
+    def reaches_no_target(self, screened: ScreenedText, name: str) -> bool:
+        """The screening's side of `may_name_a_target`, from the text of a file nobody imports.
+
+        True only when the text shows every binding the await can see: no
+        `def name` anywhere, no star import, `name` never read after a dot
+        (`mod.name()` is another callee with the same last name), and `from`
+        imports binding it, each read plainly and resolving (with the index
+        the screening has, which holds every module such a file can import)
+        to project definitions only, none of them a synchronous function.
+        Any other binding (an assignment, a parameter) resolves to nothing
+        judged.
+        """
         resolver = self._resolver
-        return any(
-            isinstance(outcome, Defined)
-            and isinstance(outcome.target, FunctionInfo)
-            and classify(outcome.target, resolver) is Verdict.SYNC
-            for outcome in resolver.resolve_in_module(module, callee)
-        )
+        if resolver is None or screened.module_name is None:
+            return False
+        text = screened.text
+        if defines(text, name) or after_a_dot(text, name):
+            return False
+        if self._imports_read is None or self._imports_read[0] is not screened:
+            self._imports_read = (screened, FromImports(text))  # once per file, for all its awaited names
+        bindings = self._imports_read[1].bindings(name)
+        if not bindings:
+            return False
+        package = screened.module_name.rpartition(".")[0]
+        for binding in bindings:
+            outcomes = resolver.resolve_attribute(absolute_module(binding.level, binding.module, package), binding.name)
+            if not outcomes or not all(isinstance(o, Defined) and not self._is_sync(o) for o in outcomes):
+                return False
+        return True
+
+    def _is_sync(self, outcome: Defined) -> bool:
+        return isinstance(outcome.target, FunctionInfo) and classify(outcome.target, self._resolver) is Verdict.SYNC
 
     def might_match(self, text: str) -> bool:
         return "await" in text or "asyncio" in text or "run_until_complete" in text or "create_task" in text

@@ -1,0 +1,106 @@
+"""`from` imports read from the text (import_text.py), against the `ast` of the same text.
+
+Soundness is what matters: whenever `FromImports.bindings(name)` answers
+(not None), its answer must hold every `from` import binding `name` that
+the parsed tree has, and nothing else. `defines` and `after_a_dot` must
+never miss what the tree holds.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from codefix.import_text import FromImport, FromImports, after_a_dot, defines
+
+SHAPES = {
+    "plain": ("from pkg.mod import a, b as c\n", {"a": [FromImport(0, "pkg.mod", "a")], "c": [FromImport(0, "pkg.mod", "b")]}),
+    "relative": ("from . import a\nfrom ..up import b\n", {"a": [FromImport(1, "", "a")], "b": [FromImport(2, "up", "b")]}),
+    "parenthesized": (
+        "from pkg import (\n    a,  # first\n    b as c,\n)\n",
+        {"a": [FromImport(0, "pkg", "a")], "c": [FromImport(0, "pkg", "b")]},
+    ),
+    "backslash": ("from pkg import a, \\\n    b\n", {"a": [FromImport(0, "pkg", "a")], "b": [FromImport(0, "pkg", "b")]}),
+    "indented twice": (
+        "try:\n    from fast import a\nexcept ImportError:\n    from slow import a\n",
+        {"a": [FromImport(0, "fast", "a"), FromImport(0, "slow", "a")]},
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_shapes(shape: str):
+    text, expected = SHAPES[shape]
+    imports = FromImports(text)
+    for name, bindings in expected.items():
+        assert imports.bindings(name) == bindings
+    assert imports.bindings("other") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1; from pkg import a\n",
+        "from pkg import *\n",
+        "from pkg import a; a = 2\n",
+        "from pkg \\\n    import a\n",
+    ],
+)
+def test_what_it_cannot_read_plainly_is_unknown(text: str):
+    assert FromImports(text).bindings("a") is None
+
+
+def test_defines_and_after_a_dot():
+    text = "class A:\n    async def handle(self):\n        return self.\\\n            load()\n\n\ndef undef_handle():\n    pass\n"
+    assert defines(text, "handle") and not defines(text, "undef") and not defines(text, "load")
+    assert after_a_dot(text, "load") and not after_a_dot(text, "handle")
+
+
+def _texts() -> list[str]:
+    import asyncio
+    import email
+    import json
+    import logging
+
+    folders = [Path(module.__file__).parent for module in (asyncio, email, json, logging)]
+    paths = [path for folder in folders for path in sorted(folder.glob("*.py"))]
+    paths += sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
+    texts = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        texts.append(text)
+    return texts
+
+
+def test_every_answer_holds_every_binding_the_tree_has():
+    answered = 0
+    for text in _texts():
+        tree = ast.parse(text)
+        expected: dict[str, list[FromImport]] = {}
+        defined, dotted = set(), set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        expected.setdefault(alias.asname or alias.name, []).append(FromImport(node.level, node.module or "", alias.name))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.Attribute):
+                dotted.add(node.attr)
+        imports = FromImports(text)
+        for name, bindings in expected.items():
+            found = imports.bindings(name)
+            if found is not None:
+                assert sorted(found, key=repr) == sorted(bindings, key=repr), name
+                answered += 1
+        for name in defined:
+            assert defines(text, name), name
+        for name in dotted:
+            assert after_a_dot(text, name), name
+    assert answered > 100
