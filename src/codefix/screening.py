@@ -151,7 +151,7 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
         text = read_source(path).text
     except SourceError:
         return True, (), None
-    screened = ScreenedText(text, builder.module_name(path))
+    screened = ScreenedText(text, lambda: builder.module_name(path))
     lines: set[int] = set()
     for rule in rules:
         found = rule.concern_lines(screened)
