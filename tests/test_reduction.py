@@ -294,11 +294,29 @@ def _trees() -> list[Path]:
     ]
 
 
+#: What `engine.analysis_cut` gave, in tests that count reductions: "cut", "nothing to report" or "whole".
+CUTS: list[str] = []
+
+
 @pytest.fixture
 def count_reductions(monkeypatch):
-    """Force reduction wherever it blanks anything, and count the files it reduced (in this process: no workers)."""
+    """Force reduction wherever it blanks anything, and count the files it reduced (in this process: no workers).
+
+    Modules indexed whole are cut for their own analysis whatever their size
+    (`engine.CUT_FROM_LINES`), so every with/without comparison covers the cut too.
+    """
     monkeypatch.setattr(reduction, "WORTHWHILE_SHARE", 1.0)
     monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 10**9)
+    monkeypatch.setattr(engine, "CUT_FROM_LINES", 0)
+    CUTS.clear()
+    cut = engine.analysis_cut
+
+    def counting_cut(text, rules, name_of=None):
+        result = cut(text, rules, name_of)
+        CUTS.append("nothing to report" if result is None else "cut" if result else "whole")
+        return result
+
+    monkeypatch.setattr(engine, "analysis_cut", counting_cut)
     reduced: list[int] = []
     original = engine.reduce_source
 
@@ -358,6 +376,7 @@ def test_a_generated_monorepo_gives_the_same_findings_and_fixes_with_and_without
     assert reduced == whole_scan
     assert reduced_apply == whole_apply
     assert count_reductions
+    assert CUTS.count("cut") >= 3 and CUTS.count("nothing to report") >= 3  # modules others import, cut for their own analysis
     found = {(f.rule, f.path, f.line) for f in reduced[0]}
     for rule in ("await-websocket", "clickhouse-async"):
         assert planted[rule]

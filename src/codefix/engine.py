@@ -36,7 +36,7 @@ from codefix.parallel import ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source, splice_back, split_lines
 from codefix.resolution import Resolver
-from codefix.screening import screened_index
+from codefix.screening import analysis_cut, screened_index
 from codefix.index_cache import CACHE_DIR
 from codefix.results_memo import Outcome, ResultsMemo, project_rule_key, project_state, recall
 from codefix.shortcut import command_key, shortcut_entry, state_handed_over, vouches_for_path, walk_handed_over
@@ -291,7 +291,13 @@ class FileAnalysis:
         module_info = self.project.index.module_at(self.relative)
         # A file nobody imports may have been indexed without the scopes no rule can need
         # (screening.py): finding works on that same text; a fix goes into the whole file.
+        # A large module others import is indexed whole, but its own analysis is cut alike.
         emptied = self.project.index.partial.get(self.relative, ())
+        if not emptied and module_info is not None and REDUCE and source.text.count("\n") >= CUT_FROM_LINES:
+            cut = analysis_cut(source.text, self.rules, lambda: module_info.name)
+            if cut is None:  # no line where a rule may report
+                return FileOutcome()
+            emptied = cut
         text = partial_text(source.text, emptied) if emptied else source.text
         active = [
             rule
@@ -497,6 +503,9 @@ NO_SITES = Reduced("", ())
 #: Hand LibCST a copy of each candidate file without the functions that hold
 #: no candidate site (reduction.py); False analyses whole files (tests compare).
 REDUCE = True
+#: Modules indexed whole are cut for their own analysis from this size on (`screening.analysis_cut`);
+#: below it, the cut costs about what the `ast` parse it saves does.
+CUT_FROM_LINES = 300
 
 
 class _ReportFixer(cst.CSTTransformer):

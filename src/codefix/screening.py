@@ -39,7 +39,7 @@ import bisect
 import copy
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +164,28 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
     if not unneeded:
         return True, (), None
     return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
+
+
+def analysis_cut(text: str, rules: Sequence[Rule], name_of: Callable[[], str] | None = None) -> tuple[tuple[int, int], ...] | None:
+    """The top-level scopes of any file that none of `rules` can report in or depend on; None: no rule can report at all.
+
+    What `_concerns` works out for a file nobody imports holds for the
+    analysis of any file: its findings stand on its concern lines, and
+    depend on nothing but the scopes `_unneeded_scopes` keeps. The engine
+    cuts a large module that others import (indexed whole) the same way
+    before it parses it for its own analysis.
+    """
+    screened = ScreenedText(text, name_of)
+    lines: set[int] = set()
+    for rule in rules:
+        found = rule.concern_lines(screened)
+        if found is None:
+            return ()
+        lines |= found
+    if not lines:
+        return None
+    looked_up = frozenset().union(*(rule.looked_up_names() for rule in rules))
+    return _unneeded_scopes(text, lines, looked_up)
 
 
 _DEFINED_NAME = re.compile(r"^(?:async[ \t]+)?(def|class)[ \t]+([^\W\d]\w*)", re.M)
