@@ -166,3 +166,15 @@ def generated_corpus(root: Path, files: int, seed: int, largest: int) -> dict[st
         sys.path.pop(0)
     return make_corpus(root, files, seed=seed, largest=largest)
 
+
+def parseable_texts(paths: list[Path]) -> list[str]:
+    """The texts of `paths` that are UTF-8 and parse (the fixtures hold broken files on purpose)."""
+    texts = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        texts.append(text)
+    return texts

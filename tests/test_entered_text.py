@@ -18,7 +18,7 @@ from codefix import pyast
 from codefix.lexical import called_words, calls_of
 from codefix.rules._async_context_core import _entered_with_async, _unawaited_method_call
 from codefix.rules._entered_text import EnteredCalls
-from conftest import generated_corpus
+from conftest import generated_corpus, parseable_texts
 
 METHODS = frozenset({"execute", "fetch", "query", "insert", "command", "send", "read", "write"})
 
@@ -97,15 +97,7 @@ def _texts(tmp_path: Path) -> list[str]:
     paths = sorted((tmp_path / "corpus").rglob("*.py"))
     paths += sorted(Path(asyncio.__file__).parent.glob("*.py")) + sorted(Path(email.__file__).parent.glob("*.py"))
     paths += sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
-    texts = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-            ast.parse(text)
-        except (SyntaxError, UnicodeDecodeError):
-            continue  # the fixtures' broken files
-        texts.append(text)
-    return texts
+    return parseable_texts(paths)
 
 
 def test_every_call_proven_harmless_in_real_code_is_entered_by_async_with(tmp_path: Path):

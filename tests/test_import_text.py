@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from codefix.import_text import FromImport, FromImports, after_a_dot, defines
+from conftest import parseable_texts
 
 SHAPES = {
     "plain": ("from pkg.mod import a, b as c\n", {"a": [FromImport(0, "pkg.mod", "a")], "c": [FromImport(0, "pkg.mod", "b")]}),
@@ -67,15 +68,7 @@ def _texts() -> list[str]:
     folders = [Path(module.__file__).parent for module in (asyncio, email, json, logging)]
     paths = [path for folder in folders for path in sorted(folder.glob("*.py"))]
     paths += sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
-    texts = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-            ast.parse(text)
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-        texts.append(text)
-    return texts
+    return parseable_texts(paths)
 
 
 def test_every_answer_holds_every_binding_the_tree_has():
