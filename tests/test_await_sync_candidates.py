@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from codefix import screening
+from codefix import engine, screening
 from codefix.engine import RunOptions, load_project, run
 from codefix.rules._awaited_sync import AwaitedSyncCallRule
 from codefix.rules.await_sync import AwaitSync
@@ -121,3 +121,27 @@ def test_trees_give_the_same_findings_with_and_without_the_narrowing(tree: str, 
     _same_findings_every_way(root, monkeypatch)
     if tree == "generated":
         assert len(_left_out(root, monkeypatch)) >= 2  # modules awaiting another package's async function, as they should
+
+
+PACKAGE_INIT = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0'\n",
+    "top/__init__.py": "",
+    "top/util.py": "async def fetch():\n    return 1\n",
+    "top/pkg/util.py": "def fetch():\n    return 1\n",
+    "top/pkg/__init__.py": (
+        "from .util import fetch\n\n\nasync def start():\n    return await fetch()\n\n\n"
+        + "".join(f"def pad_{n}():\n    return {n}\n\n\n" for n in range(12))
+    ),
+}
+
+
+def test_a_package_s_relative_imports_start_from_the_package_itself(tmp_path: Path, monkeypatch):
+    """`from .util import fetch` in top/pkg/__init__.py is top.pkg.util's sync `fetch`, not top.util's async one.
+
+    The package is cut for its own analysis whatever its size, so the text's side of the check decides.
+    """
+    monkeypatch.setattr(engine, "CUT_FROM_LINES", 0)
+    root = write(tmp_path / "project", PACKAGE_INIT)
+    options = RunOptions(paths=(root,), rules=("await-sync",), use_cache=False, jobs=1)
+    result = run(options, load_project(options))
+    assert [(f.path, f.line) for f in result.findings] == [("top/pkg/__init__.py", 5)]

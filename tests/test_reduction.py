@@ -311,8 +311,8 @@ def count_reductions(monkeypatch):
     CUTS.clear()
     cut = engine.analysis_cut
 
-    def counting_cut(text, rules, name_of=None):
-        result = cut(text, rules, name_of)
+    def counting_cut(text, rules, package_of=None):
+        result = cut(text, rules, package_of)
         CUTS.append("nothing to report" if result is None else "cut" if result else "whole")
         return result
 

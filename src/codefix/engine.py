@@ -294,7 +294,7 @@ class FileAnalysis:
         # A large module others import is indexed whole, but its own analysis is cut alike.
         emptied = self.project.index.partial.get(self.relative, ())
         if not emptied and module_info is not None and REDUCE and source.text.count("\n") >= CUT_FROM_LINES:
-            cut = analysis_cut(source.text, self.rules, lambda: module_info.name)
+            cut = analysis_cut(source.text, self.rules, lambda: module_info.package)
             if cut is None:  # no line where a rule may report
                 return FileOutcome()
             emptied = cut

@@ -766,6 +766,11 @@ class IndexBuilder:
         """The name the index knows a file of the walk by."""
         return self._names(self.relatives[file])[0]
 
+    def package_of(self, file: Path) -> str:
+        """The package a file's relative imports start from (`ModuleInfo.package`)."""
+        name = self.module_name(file)
+        return name if file.name == "__init__.py" else name.rpartition(".")[0]
+
     @property
     def files(self) -> list[Path]:
         return list(self.relatives)

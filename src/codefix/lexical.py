@@ -323,18 +323,18 @@ _BINDS_BEFORE_SET = 8
 class ScreenedText:
     """One file's text with what rules screen it by, each computed once, when first asked."""
 
-    def __init__(self, text: str, name_of: Callable[[], str] | None = None):
+    def __init__(self, text: str, package_of: Callable[[], str] | None = None):
         self.text = text
-        self._name_of = name_of
+        self._package_of = package_of
         self._binds: dict[str, bool] = {}
 
     @functools.cached_property
-    def module_name(self) -> str | None:
-        """The name the index knows the file by (relative imports start from its package); None: unknown.
+    def package(self) -> str | None:
+        """The package the file's relative imports start from (as the index names it); None: unknown.
 
         Asked for by few files: working it out for each cost a tenth of the screening's time.
         """
-        return self._name_of() if self._name_of is not None else None
+        return self._package_of() if self._package_of is not None else None
 
     @functools.cached_property
     def local_words(self) -> set[str]:

@@ -151,7 +151,7 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
         text = read_source(path).text
     except SourceError:
         return True, (), None
-    screened = ScreenedText(text, lambda: builder.module_name(path))
+    screened = ScreenedText(text, lambda: builder.package_of(path))
     lines: set[int] = set()
     for rule in rules:
         found = rule.concern_lines(screened)
@@ -166,7 +166,7 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
     return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
 
 
-def analysis_cut(text: str, rules: Sequence[Rule], name_of: Callable[[], str] | None = None) -> tuple[tuple[int, int], ...] | None:
+def analysis_cut(text: str, rules: Sequence[Rule], package_of: Callable[[], str] | None = None) -> tuple[tuple[int, int], ...] | None:
     """The top-level scopes of any file that none of `rules` can report in or depend on; None: no rule can report at all.
 
     What `_concerns` works out for a file nobody imports holds for the
@@ -175,7 +175,7 @@ def analysis_cut(text: str, rules: Sequence[Rule], name_of: Callable[[], str] | 
     cuts a large module that others import (indexed whole) the same way
     before it parses it for its own analysis.
     """
-    screened = ScreenedText(text, name_of)
+    screened = ScreenedText(text, package_of)
     lines: set[int] = set()
     for rule in rules:
         found = rule.concern_lines(screened)

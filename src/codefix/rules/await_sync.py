@@ -131,19 +131,21 @@ class AwaitSync(AwaitedSyncCallRule):
         return any(isinstance(outcome, Defined) and self._is_sync(outcome) for outcome in self._resolver.resolve_in_module(module, callee))
 
     def reaches_no_target(self, screened: ScreenedText, name: str) -> bool:
-        """The screening's side of `may_name_a_target`, from the text of a file nobody imports.
+        """The text's side of `may_name_a_target`: for the screening (files nobody imports) and `screening.analysis_cut`.
 
         True only when the text shows every binding the await can see: no
         `def name` anywhere, no star import, `name` never read after a dot
         (`mod.name()` is another callee with the same last name), and `from`
         imports binding it, each read plainly and resolving (with the index
-        the screening has, which holds every module such a file can import)
-        to project definitions only, none of them a synchronous function.
+        the rule was prepared on, which holds every module a file can
+        import) to project definitions only, none of them a synchronous
+        function.
         Any other binding (an assignment, a parameter) resolves to nothing
         judged.
         """
         resolver = self._resolver
-        if resolver is None or screened.module_name is None:
+        package = screened.package
+        if resolver is None or package is None:
             return False
         text = screened.text
         if defines(text, name) or after_a_dot(text, name):
@@ -153,7 +155,6 @@ class AwaitSync(AwaitedSyncCallRule):
         bindings = self._imports_read[1].bindings(name)
         if not bindings:
             return False
-        package = screened.module_name.rpartition(".")[0]
         for binding in bindings:
             outcomes = resolver.resolve_attribute(absolute_module(binding.level, binding.module, package), binding.name)
             if not outcomes or not all(isinstance(o, Defined) and not self._is_sync(o) for o in outcomes):
