@@ -2,7 +2,7 @@
 
 Soundness is what matters: whenever `FromImports.bindings(name)` answers
 (not None), its answer must hold every `from` import binding `name` that
-the parsed tree has, and nothing else. `defines` and `after_a_dot` must
+the parsed tree has, and nothing else. `defines_function` and `written_after_a_dot` must
 never miss what the tree holds.
 """
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from codefix.import_text import FromImport, FromImports, after_a_dot, defines
+from codefix.import_text import FromImport, FromImports
+from codefix.lexical import defines_function, written_after_a_dot
 from conftest import parseable_texts
 
 SHAPES = {
@@ -53,10 +54,10 @@ def test_what_it_cannot_read_plainly_is_unknown(text: str):
     assert FromImports(text).bindings("a") is None
 
 
-def test_defines_and_after_a_dot():
+def test_defines_and_written_after_a_dot():
     text = "class A:\n    async def handle(self):\n        return self.\\\n            load()\n\n\ndef undef_handle():\n    pass\n"
-    assert defines(text, "handle") and not defines(text, "undef") and not defines(text, "load")
-    assert after_a_dot(text, "load") and not after_a_dot(text, "handle")
+    assert defines_function(text, "handle") and not defines_function(text, "undef") and not defines_function(text, "load")
+    assert written_after_a_dot(text, "load") and not written_after_a_dot(text, "handle")
 
 
 def _texts() -> list[str]:
@@ -93,7 +94,7 @@ def test_every_answer_holds_every_binding_the_tree_has():
                 assert sorted(found, key=repr) == sorted(bindings, key=repr), name
                 answered += 1
         for name in defined:
-            assert defines(text, name), name
+            assert defines_function(text, name), name
         for name in dotted:
-            assert after_a_dot(text, name), name
+            assert written_after_a_dot(text, name), name
     assert answered > 100

@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codefix.lexical import starts_word, statement_around
+from codefix.lexical import import_statements
 
-#: No `\b` in front (see lexical._IMPORT): the search jumps from one "import" to the next.
-_IMPORT = re.compile(r"import\b")
 #: `from <dots><module> import <names>`, the whole logical line (continuations already joined by the caller).
 _FROM_IMPORT = re.compile(r"[ \t]*from[ \t]+(\.*)[ \t]*([^\W\d][\w.]*)?[ \t]+import\b(.*)", re.S)
 _NAME_ITEM = re.compile(r"([^\W\d]\w*)(?:\s+as\s+([^\W\d]\w*))?")
@@ -39,12 +37,7 @@ class FromImports:
         #: Words of import statements read as something else than plain `from` imports (`a = 1; from m import f`).
         self.unread_words: set[str] = set()
         self.star = False
-        seen: set[int] = set()
-        for match in _IMPORT.finditer(text):
-            statement, first = statement_around(text, match.start(), match.end())
-            if first in seen:
-                continue  # `from importer import x`: the same statement, found again
-            seen.add(first)
+        for statement in import_statements(text):
             self._read(statement)
 
     def _read(self, statement: str) -> None:
@@ -75,12 +68,3 @@ class FromImports:
             return None
         return self.by_bound.get(name, [])
 
-
-def defines(text: str, name: str) -> bool:
-    """Whether `def name` stands anywhere in the text (nested functions and methods too)."""
-    return any(starts_word(text, found.start()) for found in re.finditer(r"def[ \t]+" + re.escape(name) + r"(?!\w)", text))
-
-
-def after_a_dot(text: str, name: str) -> bool:
-    """Whether `name` is ever written after a dot (`mod.name`), over blanks, backslashes and comments."""
-    return re.search(r"\.(?:\s|\\|#[^\n]*)*" + re.escape(name) + r"(?!\w)", text) is not None

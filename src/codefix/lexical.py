@@ -27,11 +27,11 @@ VERSION = 2
 
 #: An identifier (a word that does not start with a digit).
 WORD = re.compile(r"[^\W\d]\w*")
-#: A name after a dot, over spaces, line breaks, backslashes and comments (`svc.\n    mod`).
-_AFTER_DOT = re.compile(r"\.(?:\s|\\|#[^\n]*)*([^\W\d]\w*)")
+#: A dot and what may stand between it and the name after it: spaces, line breaks, backslashes, comments (`svc.\n    mod`).
+_DOT_GAP = r"\.(?:\s|\\|#[^\n]*)*"
+_AFTER_DOT = re.compile(_DOT_GAP + r"([^\W\d]\w*)")
 #: No `\b` in front: a pattern starting with a literal is searched for 40 times faster ("reimport" adds words, harmless).
 _IMPORT = re.compile(r"import\b")
-#: Names bound by `def`, `class`, `as`, and the targets of `=`, `:=`, `+=` and annotated assignments.
 
 
 def module_words(text: str, whole: bool = False) -> set[str]:
@@ -39,8 +39,8 @@ def module_words(text: str, whole: bool = False) -> set[str]:
     if whole:
         return set(WORD.findall(text))
     words = attribute_words(text)
-    for match in _IMPORT.finditer(text):
-        words.update(WORD.findall(statement_around(text, match.start(), match.end())[0]))
+    for statement in import_statements(text):
+        words.update(WORD.findall(statement))
     return words
 
 
@@ -49,7 +49,28 @@ def attribute_words(text: str) -> set[str]:
     return set(_AFTER_DOT.findall(text))
 
 
-def statement_around(text: str, start: int, end: int) -> tuple[str, int]:
+def written_after_a_dot(text: str, name: str) -> bool:
+    """Whether `name` is in `attribute_words(text)`, without finding every such word."""
+    return re.search(_DOT_GAP + re.escape(name) + r"(?!\w)", text) is not None
+
+
+def defines_function(text: str, name: str) -> bool:
+    """Whether `def name` stands anywhere in the text (nested functions and methods too)."""
+    pattern = r"def[ \t]+" + re.escape(name) + r"(?!\w)"
+    return any(starts_word(text, found.start()) for found in re.finditer(pattern, text))
+
+
+def import_statements(text: str) -> Iterator[str]:
+    """Each logical line spelling `import` (an import statement, or text that looks like one), once."""
+    seen: set[int] = set()
+    for match in _IMPORT.finditer(text):
+        statement, first = _statement_around(text, match.start(), match.end())
+        if first not in seen:  # `from importer import x`: the same statement, found again
+            seen.add(first)
+            yield statement
+
+
+def _statement_around(text: str, start: int, end: int) -> tuple[str, int]:
     """The logical line holding `import`, and where it starts: back over `\\` continuations, on to a closing parenthesis."""
     first = text.rfind("\n", 0, start) + 1
     while first > 0 and _ends_with_backslash(text, first - 1):

@@ -426,6 +426,8 @@ class AsyncContextRule(Rule):
         own = _own_names_of_targets(screened, self.trigger_words, self._defining_words) - self.trigger_words
         if own:
             offsets += calls_of(text, own, screened.reversed)
+        if not offsets:  # most files
+            return set()
         entered = EnteredCalls(text, self._checked_methods)
         return screened.lines_of(offset for offset in offsets if not entered.harmless(offset))
 

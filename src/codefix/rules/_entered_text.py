@@ -105,6 +105,6 @@ def _awaited_at(text: str, start: int) -> bool:
     before = start
     while before > 0 and text[before - 1] in " \t":
         before -= 1
-    if before == start or before < 5 or text[before - 5 : before] != "await":
+    if before == start or not text.endswith("await", 0, before):
         return False
-    return before == 5 or not _WORD.match(text, before - 6) and text[before - 6] != "."
+    return starts_word(text, before - 5) and text[before - 6 : before - 5] != "."

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from codefix.callees import Verdict, classify
-from codefix.import_text import FromImports, after_a_dot, defines
+from codefix.import_text import FromImports
 from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex, absolute_module
-from codefix.lexical import ScreenedText
+from codefix.lexical import ScreenedText, defines_function, written_after_a_dot
 from codefix.resolution import Defined, Outcome, Resolver
 from codefix.rules._awaited_sync import AwaitedSyncCallRule, renamed_exports
 from codefix.rules.base import Example, FileContext
@@ -148,7 +148,7 @@ class AwaitSync(AwaitedSyncCallRule):
         if resolver is None or package is None:
             return False
         text = screened.text
-        if defines(text, name) or after_a_dot(text, name):
+        if defines_function(text, name) or written_after_a_dot(text, name):
             return False
         if self._imports_read is None or self._imports_read[0] is not screened:
             self._imports_read = (screened, FromImports(text))  # once per file, for all its awaited names
