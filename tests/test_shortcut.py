@@ -162,7 +162,13 @@ def test_what_it_parses(tmp_path: Path):
     with contextlib.chdir(root):
         command = shortcut.parse_scan(["scan", "-q", "--jobs", "2", "--rule=await-sync", "--config", "pyproject.toml", "app/", "--format", "json"])
     assert command == shortcut.ScanCommand(
-        paths=("app",), rules=("await-sync",), config_file=str(root / "pyproject.toml"), force_exclude=None, output_format="json", quiet=True
+        paths=("app",),
+        rules=("await-sync",),
+        config_file=str(root / "pyproject.toml"),
+        force_exclude=None,
+        output_format="json",
+        quiet=True,
+        jobs=2,
     )
 
 
@@ -238,3 +244,74 @@ def test_a_missed_shortcut_hands_its_walk_and_state_to_the_full_run_of_that_comm
         assert shortcut.walk_handed_over(handover.root, [Path("app")], handover.exclusion) is None
         assert shortcut.walk_handed_over(handover.root, handover.paths, handover.exclusion) is handover.walk
     assert shortcut.walk_handed_over(handover.root, handover.paths, handover.exclusion) is None
+
+
+# plain_scan.py: after a miss, the command the shortcut read runs without the option parser.
+
+EDITED_SERVICE = PROJECT["app/service.py"] + "\n\nasync def more():\n    return await get_websocket_manager()\n"
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(args) for args in COMMANDS])
+def test_after_a_miss_the_plain_scan_answers_as_the_full_scan_does(args: list[str], tmp_path: Path, capsys):
+    from codefix import plain_scan
+
+    root = write(tmp_path / "p", PROJECT)
+    full(root, args)  # records the shortcut
+    touch(root / "app/service.py", EDITED_SERVICE)
+    fresh = full(root, args, "--no-cache")
+    capsys.readouterr()
+    with contextlib.chdir(root):
+        code, handover = shortcut.run_or_hand_over(args)
+        assert code is None and handover is not None
+        code = plain_scan.run(handover)
+    assert (code, capsys.readouterr().out) == fresh
+    assert short(root, args, capsys) == fresh  # and it recorded its result, as the full run does
+
+
+def test_a_plain_scan_steps_aside_when_it_is_in_doubt(tmp_path: Path, capsys, monkeypatch):
+    from codefix import engine, plain_scan
+
+    configured = PROJECT["pyproject.toml"] + "\n[tool.codefix]\n"
+    root = write(tmp_path / "p", {**PROJECT, "pyproject.toml": configured})
+    full(root, ["scan"])
+    touch(root / "pyproject.toml", configured + "select = ['no-such-rule']\n")
+    with contextlib.chdir(root):
+        _, handover = shortcut.run_or_hand_over(["scan"])
+        assert handover is not None
+        assert plain_scan.run(handover) is None  # a configuration error: the full command line words it
+        monkeypatch.setattr(engine, "execute", lambda *a: 1 / 0)
+        assert plain_scan.run(handover) is None
+    assert capsys.readouterr() == ("", "")  # and nothing was printed on the way
+
+
+def test_the_console_command_after_an_edit_skips_typer(tmp_path: Path):
+    """End to end, as pre-commit runs it on a file just edited: the scan runs without typer, and prints what a fresh scan does."""
+    root = write(tmp_path / "p", PROJECT)
+    probe = (
+        "import sys\n"
+        "from codefix.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    sys.stderr.write(f'exit {exit.code} typer {\"typer\" in sys.modules}\\n')\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("CODEFIX_NO_SHORTCUT", None)
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", probe, "scan", *args], cwd=root, capture_output=True, text=True, env={**env, **more}, timeout=120
+        )
+
+    for args in (["app/service.py"], ["--format", "json", "."]):
+        run(*args)  # records the shortcut
+        touch(root / "app/service.py", EDITED_SERVICE + f"# {args}\n")
+        plain = run(*args)
+        assert plain.stderr.endswith("exit 1 typer False\n"), plain.stderr
+        fresh = run(*args, "--no-cache", CODEFIX_NO_SHORTCUT="1")
+        assert plain.stdout == fresh.stdout
+        assert ("app/service.py:9:" if "json" not in args else '"line": 9') in plain.stdout  # the await the edit added
+    touch(root / "app/codefix.toml", "ignore = [\n")  # a broken configuration: the full command line tells
+    broken = run("app/service.py")
+    assert broken.stderr.startswith("codefix: error: ") and broken.stderr.endswith("exit 2 typer True\n"), broken.stderr
+    assert broken.stderr.count("codefix: error") == 1

@@ -28,7 +28,8 @@ and sign every file again, as the shortcut just did: a third of a one-file
 scan of 10,000 files. The shortcut hands its walk and the project state over
 (`Handover`); the full run uses them only when it would compute the very
 same ones (same root, paths, exclusion, run key, configuration file), and
-only during that command (`handed_over`).
+only during that command (`handed_over`). That full run is plain_scan.py's:
+the engine on the command this module read, without the option parser.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class ScanCommand:
     quiet: bool = False
     exit_zero: bool = False
     no_color: bool = False
+    #: `--jobs`: a remembered scan has no use for it; a missed one runs with it (plain_scan.py).
+    jobs: int | None = None
 
 
 def parse_scan(argv: Sequence[str]) -> ScanCommand | None:
@@ -72,6 +75,7 @@ def parse_scan(argv: Sequence[str]) -> ScanCommand | None:
     config_file = None
     force_exclude = None
     output_format = "text"
+    jobs = None
     switches = {"quiet": False, "exit_zero": False, "no_color": False}
     args = list(argv[1:])
     while args:
@@ -94,13 +98,15 @@ def parse_scan(argv: Sequence[str]) -> ScanCommand | None:
                 if value not in ("text", "json"):
                     return None
                 output_format = value
-            elif name in ("--jobs", "-j") and not (value.isdigit() and int(value) >= 1):
-                return None
+            elif name in ("--jobs", "-j"):
+                if not (value.isdigit() and int(value) >= 1):
+                    return None
+                jobs = int(value)
         elif arg.startswith("-") or not vouches_for_path(arg):
             return None  # an unknown flag, or a path this module does not vouch for (a pytest config file, say)
         else:
             paths.append(str(Path(arg)))
-    return ScanCommand(tuple(paths or ["."]), tuple(rules), config_file, force_exclude, output_format, **switches)
+    return ScanCommand(tuple(paths or ["."]), tuple(rules), config_file, force_exclude, output_format, **switches, jobs=jobs)
 
 
 def vouches_for_path(path: str) -> bool:
@@ -130,6 +136,8 @@ class Handover:
     config: Path | None
     #: `project_state` of the walk's files (and the targets outside the root), the run key and `config`.
     state: str
+    #: The command, as read whole by `parse_scan`.
+    command: ScanCommand | None = None
 
 
 _handover: Handover | None = None
@@ -205,7 +213,7 @@ def remembered_result(command: ScanCommand, missed: list[Handover] | None = None
     keys = [project_rule_key(rule_id, names.values()) for rule_id in entry["project_rules"]]
     result = recall(memo, root, targets, names, unlistable, entry["per_file"], keys)
     if result is None and missed is not None:
-        missed.append(Handover(root, paths, exclusion, walk, entry["run_key"], config, state))
+        missed.append(Handover(root, paths, exclusion, walk, entry["run_key"], config, state, command))
     return result
 
 
@@ -241,6 +249,11 @@ def run_or_hand_over(argv: Sequence[str]) -> tuple[int | None, Handover | None]:
         return None, None
     if result is None:
         return None, missed[0] if missed else None
+    return print_result(command, result), None
+
+
+def print_result(command: ScanCommand, result) -> int:  # result: RunResult
+    """Print the scan's result as `codefix scan` prints it in text or JSON, and return its exit code."""
     from codefix.reporting import NO_COLOR, findings_as_json, make_console, print_report
 
     token = NO_COLOR.set(True) if command.no_color else None
@@ -254,4 +267,4 @@ def run_or_hand_over(argv: Sequence[str]) -> tuple[int | None, Handover | None]:
     finally:
         if token is not None:
             NO_COLOR.reset(token)
-    return (1 if result.findings and not command.exit_zero else 0), None
+    return 1 if result.findings and not command.exit_zero else 0
