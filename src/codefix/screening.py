@@ -314,6 +314,22 @@ def screened_index(
     if targets is not None:
         reported = set(targets)
         rest = [path for path in rest if builder.relatives[path] in reported]
+    progress.phase("Screening", len(rest))
+    concerned, unneeded, built = _screen(rest, rules, builder, workers, progress) if rest else ([], {}, {})
+    builder.add(concerned, progress, unneeded, built)
+    indexed = set(eager) | set(concerned)
+    skipped = frozenset(builder.relatives[path] for path in files if path not in indexed)
+    return ScreenedIndex(builder.finish(), skipped, read.needles)
+
+
+def _screen(
+    rest: list[Path], rules: Sequence[Rule], builder: IndexBuilder, workers: int, progress: Progress
+) -> tuple[list[Path], dict[Path, tuple[tuple[int, int], ...]], dict[Path, ModuleInfo]]:
+    """Steps 2 and 3 for the files nobody imports: those a rule may report in, their unneeded lines and entries.
+
+    Not called when there are none (a scan of named files, as pre-commit's):
+    preparing the probes was a tenth of such a run.
+    """
     probes = [copy.deepcopy(rule) for rule in rules]
     resolver = Resolver(builder.index)
     for probe in probes:
@@ -323,7 +339,6 @@ def screened_index(
     concerned: list[Path] = []
     unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
     built: dict[Path, ModuleInfo] = {}
-    progress.phase("Screening", len(rest))
     for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder, looked_up), workers)):
         progress.advance()
         if needed:
@@ -332,7 +347,4 @@ def screened_index(
                 unneeded[path] = lines
             if entry is not None:
                 built[path] = entry
-    builder.add(concerned, progress, unneeded, built)
-    indexed = set(eager) | set(concerned)
-    skipped = frozenset(builder.relatives[path] for path in files if path not in indexed)
-    return ScreenedIndex(builder.finish(), skipped, read.needles)
+    return concerned, unneeded, built
