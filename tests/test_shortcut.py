@@ -284,8 +284,8 @@ def test_a_plain_scan_steps_aside_when_it_is_in_doubt(tmp_path: Path, capsys, mo
     assert capsys.readouterr() == ("", "")  # and nothing was printed on the way
 
 
-def test_the_console_command_after_an_edit_skips_typer(tmp_path: Path):
-    """End to end, as pre-commit runs it on a file just edited: the scan runs without typer, and prints what a fresh scan does."""
+def test_the_console_command_after_an_edit_skips_typer_and_libcst_when_it_can(tmp_path: Path):
+    """End to end, as pre-commit runs it on a file just edited: no typer, LibCST only for a file it must parse, and the output of a fresh scan."""
     root = write(tmp_path / "p", PROJECT)
     probe = (
         "import sys\n"
@@ -293,7 +293,7 @@ def test_the_console_command_after_an_edit_skips_typer(tmp_path: Path):
         "try:\n"
         "    main()\n"
         "except SystemExit as exit:\n"
-        "    sys.stderr.write(f'exit {exit.code} typer {\"typer\" in sys.modules}\\n')\n"
+        "    sys.stderr.write(f'exit {exit.code} typer {\"typer\" in sys.modules} libcst {\"libcst\" in sys.modules}\\n')\n"
     )
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("CODEFIX_NO_SHORTCUT", None)
@@ -307,11 +307,16 @@ def test_the_console_command_after_an_edit_skips_typer(tmp_path: Path):
         run(*args)  # records the shortcut
         touch(root / "app/service.py", EDITED_SERVICE + f"# {args}\n")
         plain = run(*args)
-        assert plain.stderr.endswith("exit 1 typer False\n"), plain.stderr
+        assert plain.stderr.endswith("exit 1 typer False libcst True\n"), plain.stderr
         fresh = run(*args, "--no-cache", CODEFIX_NO_SHORTCUT="1")
         assert plain.stdout == fresh.stdout
         assert ("app/service.py:9:" if "json" not in args else '"line": 9') in plain.stdout  # the await the edit added
+    run("app/ws.py")
+    touch(root / "app/ws.py", PROJECT["app/ws.py"] + "\n\ndef other():\n    return 1\n")
+    plain = run("app/ws.py")  # nothing there any rule must parse with LibCST to judge
+    assert plain.stderr.endswith("exit 0 typer False libcst False\n"), plain.stderr
+    assert plain.stdout == run("app/ws.py", "--no-cache", CODEFIX_NO_SHORTCUT="1").stdout
     touch(root / "app/codefix.toml", "ignore = [\n")  # a broken configuration: the full command line tells
     broken = run("app/service.py")
-    assert broken.stderr.startswith("codefix: error: ") and broken.stderr.endswith("exit 2 typer True\n"), broken.stderr
+    assert broken.stderr.startswith("codefix: error: ") and "exit 2 typer True" in broken.stderr, broken.stderr
     assert broken.stderr.count("codefix: error") == 1

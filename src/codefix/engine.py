@@ -12,12 +12,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
@@ -32,7 +29,7 @@ from codefix.discovery import (
 )
 from codefix.index import IndexBuilder, ModuleInfo, ProjectIndex, partial_text
 from codefix import pyast
-from codefix.parallel import ordered_map
+from codefix.parallel import forks, ordered_map
 from codefix.progress import NoProgress, Progress
 from codefix.reduction import Reduced, reduce_source, splice_back, split_lines
 from codefix.resolution import Resolver
@@ -44,10 +41,7 @@ from codefix.rules.base import FileContext, NeedleSightings, ProjectContext, Pro
 from codefix.sourcefile import SourceError, SourceFile, content_error, read_source
 from codefix.suppression import is_suppressed, suppressions
 from codefix.types import FileChange, FileError, Finding, RunResult
-from codefix import libcst_tables, libcst_walk
-
-libcst_tables.install()  # LibCST's visitor tables found once per class (see the module)
-libcst_walk.install()  # read-only visits that do not rebuild the tree (see the module)
+from codefix.lazy_libcst import cst, load as load_libcst
 
 
 @dataclass(frozen=True)
@@ -244,7 +238,7 @@ class FileAnalysis:
             return known[2]
         context = FileContext(
             path=self.relative,
-            wrapper=MetadataWrapper(module, unsafe_skip_copy=True),
+            wrapper=cst.metadata.MetadataWrapper(module, unsafe_skip_copy=True),
             module_info=self.project.index.module_at(self.relative),
             index=self.project.index,
             resolver=self.project.resolver,
@@ -508,26 +502,11 @@ REDUCE = True
 CUT_FROM_LINES = 300
 
 
-class _ReportFixer(cst.CSTTransformer):
-    def __init__(self, fixes: dict[int, Callable[[cst.CSTNode], cst.CSTNode]]):
-        self.fixes = fixes
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
-        fix = self.fixes.get(id(original_node))
-        updated = super().on_leave(original_node, updated_node)
-        if fix is None or not isinstance(updated, cst.CSTNode):
-            return updated
-        return fix(updated)
-
-
 def apply_reports(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
-    fixes = {id(report.target): report.fix for report in reports if report.fix is not None}
-    result = module.visit(_ReportFixer(fixes))
-    assert isinstance(result, cst.Module)
-    for report in reports:
-        if report.module_fix is not None:
-            result = report.module_fix(result)
-    return result
+    """The module with each report's fix made (report_fixer.py)."""
+    from codefix.report_fixer import apply_reports as apply
+
+    return apply(module, reports)
 
 
 def analyse_file(project: Project, path: Path, rules: Sequence[Rule], fix: bool) -> FileOutcome:
@@ -579,6 +558,8 @@ def run(
             planned.append((relative, None))
     to_analyse = [path for path, (_, known) in zip(project.targets, planned) if known is None]
     workers = options.jobs or os.cpu_count() or 1
+    if forks(len(to_analyse), workers):
+        load_libcst()  # once, before the workers fork, rather than in each of them
     analysed = ordered_map(_analyse_path, to_analyse, (project, file_rules, options.fix), workers)
     for relative, known in planned:
         progress.advance()

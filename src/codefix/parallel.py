@@ -60,6 +60,11 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def forks(count: int, workers: int) -> bool:
+    """Whether `ordered_map` runs `count` items in forked workers (what they share is best loaded before)."""
+    return workers > 1 and count >= PARALLEL_THRESHOLD and can_fork()
+
+
 def ordered_map(
     function: Callable[..., Result], items: Sequence[Item], extra: tuple[Any, ...], workers: int
 ) -> Iterator[Result]:
@@ -69,7 +74,7 @@ def ordered_map(
     failure into an outcome); its results must pickle.
     """
     global _inherited
-    if workers <= 1 or len(items) < PARALLEL_THRESHOLD or not can_fork():
+    if not forks(len(items), workers):
         for item in items:
             yield function(item, *extra)
         return

@@ -46,10 +46,13 @@ import enum
 import keyword
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from libcst.metadata import CodePosition, CodeRange
-
+from codefix.lazy_libcst import cst
 from codefix.lexical import WORD, lines_at, split_lines, word_offsets
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 #: Words no name can be: a kept `else:` or `return` must not keep every statement spelling "else" or "return".
@@ -496,9 +499,10 @@ class MappedPositions(Mapping):
 
     def __getitem__(self, node: object) -> CodeRange:
         span = self._positions[node]
-        return CodeRange(
-            CodePosition(self._line(span.start.line), span.start.column),
-            CodePosition(self._line(span.end.line), span.end.column),
+        metadata = cst.metadata
+        return metadata.CodeRange(
+            metadata.CodePosition(self._line(span.start.line), span.start.column),
+            metadata.CodePosition(self._line(span.end.line), span.end.column),
         )
 
     def _line(self, line: int) -> int:

@@ -13,10 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import libcst as cst
-from libcst.metadata import Assignment, BuiltinAssignment, ImportAssignment, Scope
+from typing import TYPE_CHECKING, Any
 
 from codefix.index import (
     ClassInfo,
@@ -28,6 +25,10 @@ from codefix.index import (
     ProjectIndex,
     absolute_module,
 )
+from codefix.lazy_libcst import cst
+
+if TYPE_CHECKING:
+    from libcst.metadata import ImportAssignment, Scope
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -234,14 +235,14 @@ def resolve_name(
         return (Unbound(name),)
     outcomes: list[Outcome] = []
     for assignment in assignments:
-        if isinstance(assignment, BuiltinAssignment):
+        if isinstance(assignment, cst.metadata.BuiltinAssignment):
             outcomes.append(External(f"builtins.{name}"))
-        elif isinstance(assignment, ImportAssignment):
+        elif isinstance(assignment, cst.metadata.ImportAssignment):
             outcomes.extend(_import_outcomes(assignment, name, module, resolver))
-        elif isinstance(assignment, Assignment) and isinstance(assignment.node, cst.FunctionDef):
+        elif isinstance(assignment, cst.metadata.Assignment) and isinstance(assignment.node, cst.FunctionDef):
             function = functions_by_line.get(line_of(assignment.node))
             outcomes.append(Defined(function) if function else Opaque("function not indexed"))
-        elif isinstance(assignment, Assignment) and isinstance(assignment.node, cst.ClassDef):
+        elif isinstance(assignment, cst.metadata.Assignment) and isinstance(assignment.node, cst.ClassDef):
             outcomes.append(Opaque("class"))
         else:
             outcomes.append(Opaque("assigned from an expression"))

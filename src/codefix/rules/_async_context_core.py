@@ -20,19 +20,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    ExpressionContext,
-    ExpressionContextProvider,
-    GlobalScope,
-)
-from libcst.metadata.position_provider import CodeRange
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from codefix import pyast
 from codefix.callees import qualify
+from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText, calls_of
 from codefix.index import (
     ClassInfo,
@@ -53,6 +45,9 @@ from codefix.rules._awaited_sync import is_deliberate_failure
 from codefix.rules._entered_text import EnteredCalls
 from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
 from codefix.sourcefile import SourceError, read_source
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange, ExpressionContext
 
 ASYNC_CONTEXT_MANAGER = "contextlib.asynccontextmanager"
 
@@ -492,7 +487,7 @@ def _callee_outcomes(context: FileContext, func: cst.BaseExpression) -> tuple[Ou
     scope = context.scopes.get(func)
     classes: list[Outcome] = []
     for assignment in scope[func.value] if scope is not None else ():
-        if isinstance(assignment, Assignment) and isinstance(assignment.node, cst.ClassDef):
+        if isinstance(assignment, cst.metadata.Assignment) and isinstance(assignment.node, cst.ClassDef):
             line = context.line_of(assignment.node)
             classes.extend(
                 Defined(symbol)
@@ -741,24 +736,6 @@ def _last_name(node: ast.AST) -> str | None:
     return None
 
 
-class _Inventory(cst.CSTVisitor):
-    """Every call, name and attribute of a file, collected in one pass."""
-
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.names: dict[str, list[cst.Name]] = defaultdict(list)
-        self.attributes: dict[str, list[cst.Attribute]] = defaultdict(list)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names[node.value].append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes[node.attr.value].append(node)
-
-
 @dataclass
 class _Uses:
     """How the object held by one binding is used."""
@@ -844,7 +821,9 @@ class _FileCheck:
         self.rule = rule
         self.context = context
         self.module = context.module
-        self.inventory = context.collected(_Inventory)  # shared with the sibling rule
+        from codefix.rules._call_inventory import CallInventory  # defining it imports LibCST (lazy_libcst.py)
+
+        self.inventory = context.collected(CallInventory)  # shared with the sibling rule
         self._expression_contexts: Mapping[cst.CSTNode, ExpressionContext] | None = None
         self.reported: set[int] = set()
         self.regions: list[_ClientRegion] = []
@@ -870,7 +849,7 @@ class _FileCheck:
 
     def expression_context(self, node: cst.CSTNode) -> ExpressionContext | None:
         if self._expression_contexts is None:
-            self._expression_contexts = self.context.wrapper.resolve(ExpressionContextProvider)
+            self._expression_contexts = self.context.wrapper.resolve(cst.metadata.ExpressionContextProvider)
         return self._expression_contexts.get(node)
 
     def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | cst.Lambda | None:
@@ -1011,7 +990,7 @@ class _FileCheck:
         return not (isinstance(parent, cst.Arg) and parent.keyword is node)
 
     def escape_in_region(self, node: cst.Name, name: str, function: cst.FunctionDef) -> str | None:
-        if self.expression_context(node) is not ExpressionContext.LOAD:
+        if self.expression_context(node) is not cst.metadata.ExpressionContext.LOAD:
             return f"`{name}` is re-bound later in the block"
         if self.enclosing_function(node) is not function:
             return f"`{name}` is captured by a nested function or class"
@@ -1128,7 +1107,7 @@ class _FileCheck:
             uses = self.name_uses(site, target)
             scope = self.context.scopes.get(target)
             # A module-level name may be imported and entered elsewhere.
-            report_unentered = not isinstance(scope, GlobalScope)
+            report_unentered = not isinstance(scope, cst.metadata.GlobalScope)
         elif isinstance(target, cst.Attribute):
             uses = self.attribute_uses(site, target, function)
             report_unentered = True
@@ -1149,7 +1128,7 @@ class _FileCheck:
     def name_uses(self, site: Site, target: cst.Name) -> _Uses | None:
         """How the object bound to `target` is used; None where it cannot be followed (class bodies)."""
         scope = self.context.scopes.get(target)
-        if scope is None or self.enclosing_function(target) is None and not isinstance(scope, GlobalScope):
+        if scope is None or self.enclosing_function(target) is None and not isinstance(scope, cst.metadata.GlobalScope):
             return None
         assignments = list(scope.assignments[target.value])
         binding = next((a for a in assignments if a.node is target), None)
@@ -1158,7 +1137,7 @@ class _FileCheck:
         others = [
             self.start(a.node)
             for a in assignments
-            if a is not binding and isinstance(a, Assignment) and not self._harmless_binding(a.node)
+            if a is not binding and isinstance(a, cst.metadata.Assignment) and not self._harmless_binding(a.node)
         ]
         # Uses after the name is re-bound to something else are not this object's.
         cutoff = min((p for p in others if p > self.start(target)), default=None)
@@ -1212,7 +1191,7 @@ class _FileCheck:
                 if not self._harmless_binding(node):
                     return None
                 continue
-            if self.expression_context(node) is not ExpressionContext.LOAD:
+            if self.expression_context(node) is not cst.metadata.ExpressionContext.LOAD:
                 return None  # deleted or unpacked into: cannot follow
             self.classify_use(node, site, uses)
         return uses
@@ -1321,7 +1300,7 @@ class _FileCheck:
             for node in self.inventory.names.get(region.name, [])
             if self.within(node, first, last) and self.is_variable(node)
         ]
-        if any(self.expression_context(node) is not ExpressionContext.LOAD for node in in_region):
+        if any(self.expression_context(node) is not cst.metadata.ExpressionContext.LOAD for node in in_region):
             return  # re-bound inside: cannot tell which object a call is on
         can_fix = region.function is not None and region.function.asynchronous is not None
         for node in in_region:

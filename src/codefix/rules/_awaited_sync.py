@@ -11,10 +11,9 @@ import ast
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-import libcst as cst
-
 from codefix.callees import Verdict, classify
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex, awaited_call_lines
+from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
@@ -113,21 +112,6 @@ def is_deliberate_failure(context: FileContext, node: cst.CSTNode) -> bool:
                 return True
         child = ancestor
     return False
-
-
-class _SiteCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.awaits: list[cst.Await] = []
-        self.calls: list[cst.Call] = []
-
-    def visit_Await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
-            self.awaits.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        parts = callee_parts(node.func)
-        if parts and (parts[-1] in AWAITABLE_REQUIRED_METHODS or f"asyncio.{parts[-1]}" in AWAITABLE_REQUIRED):
-            self.calls.append(node)
 
 
 def comment_after_await(node: cst.Await) -> bool:
@@ -294,7 +278,9 @@ class AwaitedSyncCallRule(Rule):
         return None
 
     def check(self, context: FileContext) -> Iterator[Report]:
-        collector = context.collected(_SiteCollector)  # shared with the sibling rule
+        from codefix.rules._await_sites import AwaitSites  # defining it imports LibCST (lazy_libcst.py)
+
+        collector = context.collected(AwaitSites)  # shared with the sibling rule
         for node in collector.awaits:
             yield from self.check_await(context, node)
         for call in collector.calls:

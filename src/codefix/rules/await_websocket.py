@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import libcst as cst
-
 from codefix.callees import Verdict, classify
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex
+from codefix.lazy_libcst import cst
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, callee_parts
 from codefix.rules._awaited_sync import (
     AwaitedSyncCallRule,

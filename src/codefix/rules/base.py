@@ -16,21 +16,19 @@ from functools import cached_property
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
-
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, Scope, ScopeProvider
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from codefix.index import ModuleInfo, ProjectIndex
+from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText
-from codefix.libcst_walk import NodeParents
-from codefix.positions import SyntacticPositions
-from codefix.reduction import MappedPositions
 from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
 from codefix.types import ConfigurationError, FileChange, FileError, Finding
 
-Fix = Callable[[cst.CSTNode], cst.CSTNode]
-_VisitorT = TypeVar("_VisitorT", bound=cst.CSTVisitor)
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange, MetadataWrapper, Scope
+
+Fix = Callable[["cst.CSTNode"], "cst.CSTNode"]
+_VisitorT = TypeVar("_VisitorT", bound="cst.CSTVisitor")
 
 
 @dataclass(frozen=True)
@@ -92,11 +90,14 @@ class FileContext:
     # step of a run, and many parsed files never need it.
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve(ScopeProvider)
+        return self.wrapper.resolve(cst.metadata.ScopeProvider)
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """LibCST's syntactic positions (see positions.py) in the file's own lines, also when LibCST reads a reduced copy."""
+        from codefix.positions import SyntacticPositions
+        from codefix.reduction import MappedPositions
+
         positions = SyntacticPositions(self.module)
         if self.original_lines is None:
             return positions
@@ -104,6 +105,8 @@ class FileContext:
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        from codefix.libcst_walk import NodeParents
+
         return NodeParents(self.module)
 
     def collected(self, visitor_class: type[_VisitorT]) -> _VisitorT:

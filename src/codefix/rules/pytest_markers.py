@@ -18,7 +18,6 @@ from codefix.rules._marker_uses import (
     MarkerScanError,
     MarkerUse,
     ModuleMarkers,
-    renamed_source,
     scan_file,
 )
 from codefix.rules._pytest_config import (
@@ -517,6 +516,8 @@ class _MarkerCheck:
 
     def rename(self, path: Path, items: list[tuple[MarkerUse, str, Finding]]) -> list[Finding]:
         try:
+            from codefix.rules._marker_renamer import renamed_source  # imports LibCST (lazy_libcst.py)
+
             source, after, renamed = renamed_source(path, [(use, new) for use, new, _ in items])
         except (MarkerScanError, SourceError, UnicodeEncodeError) as exc:
             self.outcome.errors.append(FileError(self.relative(path), f"typos not renamed: {exc}"))
