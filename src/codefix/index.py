@@ -15,7 +15,6 @@ import bisect
 import gc
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -682,6 +681,8 @@ def _run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
     sizes = [_size(job[0]) for job in jobs]
     order = sorted(range(len(jobs)), key=lambda at: -sizes[at])
     chunk = max(1, min(32, len(jobs) // (workers * 16)))
+    from concurrent.futures import ProcessPoolExecutor  # here: a run that never forks (pre-commit's) never pays for it
+
     with ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts) as pool:
         yield from zip(order, pool.map(_index_job, [jobs[at] for at in order], chunksize=chunk))
 

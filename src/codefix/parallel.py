@@ -17,11 +17,8 @@ gets the same outcomes in the same order.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -57,6 +54,8 @@ def ignore_interrupts() -> None:
 
 
 def can_fork() -> bool:
+    import multiprocessing  # here, like the pool's imports: a run that never forks (pre-commit's) never pays for them
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -78,6 +77,10 @@ def ordered_map(
         for item in items:
             yield function(item, *extra)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     done = 0
     _inherited = (function, extra)
     # What the workers inherit (the index, the rules) lives as long as they do:

@@ -24,9 +24,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomlkit
-import tomlkit.exceptions
-
 from codefix.rules._ini_lines import IniFile, IniKey, IniParseError, parse_ini
 from codefix.rules._pytest_requirements import PytestPin, pytest_pin_below_9
 
@@ -204,6 +201,9 @@ def _locate_entries(text: str, start: int, needles: list[str]) -> list[int]:
 
 def _raw_array_items(text: str, table: tuple[str, ...]) -> list[str]:
     """Each array item as written (quotes included), by tomlkit; [] when it cannot tell."""
+    import tomlkit  # here: most runs never need it, and it costs 13 ms to import
+    import tomlkit.exceptions
+
     try:
         node: object = tomlkit.parse(text)
         for part in (*table, "markers"):

@@ -12,7 +12,6 @@ from typing import Any
 from codefix.discovery import relative_name, relative_name_of_resolved
 from codefix.parallel import ordered_map
 from codefix.rules._marker_names import BUILTIN_MARKERS, PLUGIN_MARKERS, likely_typo
-from codefix.rules._marker_registration import RegistrationError, registered_bytes
 from codefix.rules._marker_uses import (
     MARKER_NEEDLE,
     MarkerScanError,
@@ -504,6 +503,8 @@ class _MarkerCheck:
         self.outcome.findings = [finding for finding in self.outcome.findings if id(finding) not in done]
 
     def write(self, config: PytestConfig, entries: list[str], drop: list[int]) -> bool:
+        from codefix.rules._marker_registration import RegistrationError, registered_bytes  # imports tomlkit: only to write
+
         try:
             after = registered_bytes(config, entries, drop)
         except RegistrationError as exc:
