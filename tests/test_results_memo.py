@@ -171,3 +171,24 @@ def test_the_state_watches_the_files_that_can_pin_pytest(tmp_path: Path, name: s
     before = project_state(root, files, "key", None)
     write(root, {f"app/{name}": "pytest<9\n"})
     assert (project_state(root, files, "key", None) != before) is watched
+
+
+def test_files_are_stat_ed_once_a_run_the_caches_reading_what_the_state_signed(tmp_path: Path, monkeypatch):
+    """The state's signatures go to the index builder, which keys both caches by them rather than stat-ing again."""
+    import os
+
+    from codefix.index import IndexBuilder
+    from codefix.results_memo import project_state
+
+    root = write(tmp_path, PROJECT)
+    files = sorted(root.rglob("*.py"))
+    signatures: dict[str, tuple[int, int] | None] = {}
+    project_state(root, [*files, root / "gone.py"], "key", None, signatures)
+    stats = {str(file): os.stat(file) for file in files}
+    assert signatures == {**{text: (s.st_size, s.st_mtime_ns) for text, s in stats.items()}, str(root / "gone.py"): None}
+    builder = IndexBuilder(root, files, use_cache=False)
+    builder.signatures = signatures
+    monkeypatch.setattr(os, "stat", lambda *a, **k: pytest.fail("stat-ed again"))
+    for file in files:
+        assert builder.signature(file) == (stats[str(file)].st_mtime_ns, stats[str(file)].st_size)
+    assert builder.signature(root / "gone.py") is None

@@ -114,14 +114,20 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     return ProjectPlan(root, config, exclusion, rules, walk.targets, walk.unlistable, walk.files, walk.linked)
 
 
-def load_project(options: RunOptions, plan: ProjectPlan | None = None, progress: Progress | None = None) -> Project:
-    """The plan, plus the project index and rules prepared on it."""
+def load_project(
+    options: RunOptions,
+    plan: ProjectPlan | None = None,
+    progress: Progress | None = None,
+    signatures: dict[str, tuple[int, int] | None] | None = None,
+) -> Project:
+    """The plan, plus the project index and rules prepared on it; `signatures`: the files' stats already taken (`project_state`)."""
     plan = plan or plan_project(options)
     progress = progress or NoProgress()
     workers = options.jobs or os.cpu_count() or 1
     builder = IndexBuilder(
         plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root), plan.linked
     )
+    builder.signatures = signatures or {}
     named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
     named.update(relative_name(path, plan.root) for path in plan.outside_files)
     targets = [relative_name_of_resolved(target, plan.root) for target in plan.targets]
@@ -142,19 +148,22 @@ def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list
     progress.phase("Walking", 0)
     plan = plan_project(options)
     memo = None
+    signatures: dict[str, tuple[int, int] | None] = {}
     if options.use_cache and not options.fix:
         files = [*plan.files, *plan.outside_files]
         run_key = _run_key(plan.rules, options)
-        state = state_handed_over(plan.files, run_key, plan.config.source) or project_state(
-            plan.root, files, run_key, plan.config.source
-        )
+        handed = state_handed_over(plan.files, run_key, plan.config.source)
+        if handed is not None:
+            state, signatures = handed
+        else:
+            state = project_state(plan.root, files, run_key, plan.config.source, signatures)
         memo = ResultsMemo(plan.config.cache_dir(plan.root), state)
         _record_shortcut(memo, plan, options, run_key)
         remembered = _remembered_scan(plan, memo)
         if remembered is not None:
             memo.save()
             return plan.rules, remembered
-    project = load_project(options, plan, progress)
+    project = load_project(options, plan, progress, signatures)
     result = run(options, project, memo, progress)
     if memo is not None:
         memo.save()

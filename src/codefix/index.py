@@ -16,7 +16,7 @@ import gc
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -718,6 +718,9 @@ def build_index(
     return builder.finish()
 
 
+_UNSIGNED = object()
+
+
 class IndexBuilder:
     """An index filled in steps: the screening (screening.py) indexes only the files it cannot rule out.
 
@@ -755,6 +758,19 @@ class IndexBuilder:
         self.cache = IndexCache(root, cache_dir) if use_cache else None
         self.workers = workers or os.cpu_count() or 1
         self.index = ProjectIndex(root)
+        #: (size, mtime_ns) of files already signed this run, by path text (`results_memo.project_state`).
+        self.signatures: dict[str, tuple[int, int] | None] = {}
+
+    def signature(self, file: Path) -> tuple[int, int] | None:
+        """(mtime_ns, size) of a file, as the caches key it: taken once a run; None when it cannot be stat-ed."""
+        signed = self.signatures.get(str(file), _UNSIGNED)
+        if signed is not _UNSIGNED:
+            return None if signed is None else (signed[1], signed[0])
+        try:
+            stat = os.stat(file)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
 
     def _names(self, relative: str) -> list[str]:
         names = self.names_of.get(relative)
@@ -802,7 +818,7 @@ class IndexBuilder:
                 continue
             # A file to parse without some lines is not taken from the cache: its
             # whole entry is as good, but the analysis would then read the whole file.
-            entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0])
+            entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0], self.signature)
             if entry is None:
                 jobs.append((file, relative, names[0], unneeded.get(file, ())))
             else:
@@ -828,14 +844,15 @@ class IndexBuilder:
         return self.index
 
 
-def _cached_entry(cache, file: Path, relative: str, name: str) -> ModuleInfo | str | None:
+def _cached_entry(
+    cache, file: Path, relative: str, name: str, signature: Callable[[Path], tuple[int, int] | None]
+) -> ModuleInfo | str | None:
     if cache is None:
         return None
-    try:
-        stat = file.stat()
-    except OSError:
+    signed = signature(file)
+    if signed is None:
         return None
-    entry = cache.lookup(relative, (stat.st_mtime_ns, stat.st_size), file.read_bytes)
+    entry = cache.lookup(relative, signed, file.read_bytes)
     if isinstance(entry, ModuleInfo) and entry.name != name:
         return None  # a new __init__.py elsewhere renamed the module
     return entry

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -106,11 +105,9 @@ def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progr
     for path in files:
         known = None
         if cache is not None and cache.holds(builder.relatives[path]):
-            try:
-                stat = os.stat(path)
-                known = cache.lookup(builder.relatives[path], (stat.st_mtime_ns, stat.st_size))
-            except OSError:
-                pass
+            signature = builder.signature(path)
+            if signature is not None:
+                known = cache.lookup(builder.relatives[path], signature)
         if known is None:
             to_read.append(path)
         else:

@@ -138,6 +138,8 @@ class Handover:
     state: str
     #: The command, as read whole by `parse_scan`.
     command: ScanCommand | None = None
+    #: Each file's (size, mtime_ns) as `project_state` signed it, by its path's text.
+    signatures: dict[str, tuple[int, int] | None] | None = None
 
 
 _handover: Handover | None = None
@@ -162,12 +164,12 @@ def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any):  # -> P
     return handover.walk
 
 
-def state_handed_over(files: list[Path], run_key: str, config: Path | None) -> str | None:
-    """The project state the shortcut computed, if from this very walk's files, this run key and configuration file."""
+def state_handed_over(files: list[Path], run_key: str, config: Path | None) -> tuple[str, dict[str, tuple[int, int] | None]] | None:
+    """The project state the shortcut computed, and the files' signatures it took, if from this very walk's files, this run key and configuration file."""
     handover = _handover
     if handover is None or handover.walk.files is not files or handover.run_key != run_key or handover.config != config:
         return None
-    return handover.state
+    return handover.state, handover.signatures or {}
 
 
 def remembered_result(command: ScanCommand, missed: list[Handover] | None = None):  # -> RunResult | None, imported lazily like everything here
@@ -207,13 +209,14 @@ def remembered_result(command: ScanCommand, missed: list[Handover] | None = None
     walk = walk_project(root, paths, exclusion)
     files, targets, unlistable = walk.files, walk.targets, walk.unlistable
     outside = outside_root(targets, root)
-    state = project_state(root, [*files, *outside], entry["run_key"], config)
+    signatures: dict[str, tuple[int, int] | None] = {}
+    state = project_state(root, [*files, *outside], entry["run_key"], config, signatures)
     memo.move_to(state)
     names = {target: relative_name_of_resolved(target, root) for target in targets}
     keys = [project_rule_key(rule_id, names.values()) for rule_id in entry["project_rules"]]
     result = recall(memo, root, targets, names, unlistable, entry["per_file"], keys)
     if result is None and missed is not None:
-        missed.append(Handover(root, paths, exclusion, walk, entry["run_key"], config, state, command))
+        missed.append(Handover(root, paths, exclusion, walk, entry["run_key"], config, state, command, signatures))
     return result
 
 
