@@ -455,7 +455,7 @@ def relative_names(files: Iterable[Path], root: Path, linked: Collection[Path] |
         real = real_folders.get(folder)
         if real is None:
             real = real_folders[folder] = os.path.isabs(text) and os.path.realpath(folder) == folder
-        is_link = file in linked if linked is not None else os.path.islink(text)
+        is_link = (bool(linked) and file in linked) if linked is not None else os.path.islink(text)
         if real and text.startswith(prefix) and not is_link:
             names[file] = text[len(prefix) :].replace(os.sep, "/")
         else:

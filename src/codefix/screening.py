@@ -95,40 +95,46 @@ class _Spelled:
     needles: NeedleSightings
 
 
-def _spelled_words(builder: IndexBuilder, files: list[Path], workers: int, progress: Progress) -> _Spelled:
-    """What the screening reads of every file (`_Spelled`); unchanged files from the cache."""
+def _spelled_words(builder: IndexBuilder, workers: int, progress: Progress) -> _Spelled:
+    """What the screening reads of every file of the walk (`_Spelled`); unchanged files from the cache.
+
+    Files go by their relative names where they can: on a warm run this loop
+    is most of the work, and a pathlib path costs a Python call to hash.
+    """
     cache = WordsCache(builder.cache.folder) if builder.cache is not None else None
     spelled: set[str] = set()
     unreadable: set[Path] = set()
     holding: dict[str, set[str]] = {needle: set() for needle in TEXT_NEEDLES}
-    to_read: list[Path] = []
-    for path in files:
+    to_read: list[tuple[Path, str]] = []
+    for path, relative in builder.relatives.items():
         known = None
-        if cache is not None and cache.holds(builder.relatives[path]):
+        if cache is not None and cache.holds(relative):
             signature = builder.signature(path)
             if signature is not None:
-                known = cache.lookup(builder.relatives[path], signature)
+                known = cache.lookup(relative, signature)
         if known is None:
-            to_read.append(path)
+            to_read.append((path, relative))
         else:
             spelled |= known[0]
             for needle in known[1]:
-                holding[needle].add(builder.relatives[path])
+                holding[needle].add(relative)
     progress.phase("Reading", len(to_read))
-    for path, (signature, words, needles) in zip(to_read, ordered_map(_words_of, to_read, (), workers)):
+    paths = [path for path, _ in to_read]
+    for (path, relative), (signature, words, needles) in zip(to_read, ordered_map(_words_of, paths, (), workers)):
         progress.advance()
         if words is None:
             unreadable.add(path)
             continue
         spelled |= words
         for needle in needles:
-            holding[needle].add(builder.relatives[path])
+            holding[needle].add(relative)
         if cache is not None and signature is not None:
-            cache.store(builder.relatives[path], signature, words, needles)
+            cache.store(relative, signature, words, needles)
     if cache is not None:
         cache.forget_missing(set(builder.relatives.values()))
         cache.save()
-    read = frozenset(builder.relatives[path] for path in files if path not in unreadable)
+    unread = {builder.relatives[path] for path in unreadable}
+    read = frozenset(relative for relative in builder.relatives.values() if relative not in unread)
     sightings = NeedleSightings(read, {needle: frozenset(names) for needle, names in holding.items()})
     return _Spelled(spelled, unreadable, sightings)
 
@@ -297,13 +303,17 @@ def screened_index(
     if not SCREEN:
         builder.add(files, progress)
         return ScreenedIndex(builder.finish(), frozenset())
-    read = _spelled_words(builder, files, workers, progress)
+    read = _spelled_words(builder, workers, progress)
     spelled, unreadable = read.words, read.unreadable
     named = set(named)
     eager, rest = [], []
-    for path in files:
-        relative = builder.relatives[path]
-        if path in unreadable or relative in named or path.name == "__init__.py" or module_key(relative) in spelled:
+    for path, relative in builder.relatives.items():
+        if (
+            relative in named
+            or relative.rpartition("/")[2] == "__init__.py"
+            or module_key(relative) in spelled
+            or (unreadable and path in unreadable)
+        ):
             eager.append(path)
         else:
             rest.append(path)
@@ -314,8 +324,8 @@ def screened_index(
     progress.phase("Screening", len(rest))
     concerned, unneeded, built = _screen(rest, rules, builder, workers, progress) if rest else ([], {}, {})
     builder.add(concerned, progress, unneeded, built)
-    indexed = set(eager) | set(concerned)
-    skipped = frozenset(builder.relatives[path] for path in files if path not in indexed)
+    indexed = {builder.relatives[path] for path in (*eager, *concerned)}
+    skipped = frozenset(relative for relative in builder.relatives.values() if relative not in indexed)
     return ScreenedIndex(builder.finish(), skipped, read.needles)
 
 
