@@ -103,6 +103,11 @@ class SyntacticPositions(Mapping[CSTNode, CodeRange]):
         _, start, end = self._spans[id(node)]
         return CodeRange(self._position(start), self._position(end))
 
+    def offsets(self, node: CSTNode) -> tuple[int, int]:
+        """Where the node starts and ends in the module's code, in characters: what comparing positions needs."""
+        _, start, end = self._spans[id(node)]
+        return start, end
+
     def __iter__(self) -> Iterator[CSTNode]:
         return (node for node, _, _ in self._spans.values())
 

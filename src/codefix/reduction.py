@@ -505,6 +505,10 @@ class MappedPositions(Mapping):
             metadata.CodePosition(self._line(span.end.line), span.end.column),
         )
 
+    def offsets(self, node: object) -> tuple[int, int]:
+        """The node's character offsets in the reduced copy: they order nodes as the file's positions do."""
+        return self._positions.offsets(node)
+
     def _line(self, line: int) -> int:
         if line - 1 < len(self._lines):
             return self._lines[line - 1]

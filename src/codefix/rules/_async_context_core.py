@@ -47,7 +47,7 @@ from codefix.rules.base import ConfigurationError, FileContext, Report, Rule
 from codefix.sourcefile import SourceError, read_source
 
 if TYPE_CHECKING:
-    from libcst.metadata import CodeRange, ExpressionContext
+    from libcst.metadata import ExpressionContext
 
 ASYNC_CONTEXT_MANAGER = "contextlib.asynccontextmanager"
 
@@ -71,7 +71,8 @@ ASYNC_CONTEXT_BASES = frozenset({"contextlib.AbstractAsyncContextManager", "typi
 #: Attributes every instance has, whatever its class.
 _OBJECT_ATTRIBUTES = frozenset(dir(object))
 
-_Position = tuple[int, int]
+#: A character offset in the analysed code (`_FileCheck.start`).
+_Position = int
 
 
 @dataclass(frozen=True)
@@ -833,16 +834,13 @@ class _FileCheck:
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.context.parents.get(node)
 
-    def span(self, node: cst.CSTNode) -> CodeRange:
-        return self.context.positions[node]
-
+    # Positions are only compared: character offsets order nodes as lines and
+    # columns do, without making a CodeRange per question (`positions.offsets`).
     def start(self, node: cst.CSTNode) -> _Position:
-        span = self.span(node)
-        return (span.start.line, span.start.column)
+        return self.context.positions.offsets(node)[0]
 
     def end(self, node: cst.CSTNode) -> _Position:
-        span = self.span(node)
-        return (span.end.line, span.end.column)
+        return self.context.positions.offsets(node)[1]
 
     def within(self, node: cst.CSTNode, first: cst.CSTNode, last: cst.CSTNode | None = None) -> bool:
         return self.start(first) <= self.start(node) and self.end(node) <= self.end(last or first)
