@@ -172,24 +172,31 @@ def test_what_it_parses(tmp_path: Path):
     )
 
 
+#: `codefix` as its console script runs, telling on stderr its exit code and whether LibCST and typer were imported.
+CONSOLE_PROBE = (
+    "import sys\n"
+    "from codefix.entry import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exit:\n"
+    "    sys.stderr.write(f'exit {exit.code} libcst {\"libcst\" in sys.modules} typer {\"typer\" in sys.modules}\\n')\n"
+)
+
+
+def console(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`codefix ARGS` in a process of its own, in `root`, with the shortcut allowed (see `CONSOLE_PROBE`)."""
+    environment = {**os.environ, "NO_COLOR": "1", **env}
+    if "CODEFIX_NO_SHORTCUT" not in env:
+        environment.pop("CODEFIX_NO_SHORTCUT", None)
+    return subprocess.run(
+        [sys.executable, "-c", CONSOLE_PROBE, *args], cwd=root, capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
 def test_the_console_command_skips_libcst_when_it_can(tmp_path: Path):
     """End to end, as pre-commit runs it: the second scan imports neither LibCST nor typer, and prints the same."""
     root = write(tmp_path / "p", PROJECT)
-    probe = (
-        "import sys\n"
-        "from codefix.entry import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    sys.stderr.write(f'exit {exit.code} libcst {\"libcst\" in sys.modules} typer {\"typer\" in sys.modules}\\n')\n"
-    )
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("CODEFIX_NO_SHORTCUT", None)
-
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", probe, "scan", "."], cwd=root, capture_output=True, text=True, env=env, timeout=120)
-
-    first, second = run(), run()
+    first, second = console(root, "scan", "."), console(root, "scan", ".")
     assert first.stderr.endswith("exit 1 libcst True typer True\n"), first.stderr
     assert second.stderr.endswith("exit 1 libcst False typer False\n"), second.stderr
     assert second.stdout == first.stdout and "app/service.py" in second.stdout
@@ -287,36 +294,20 @@ def test_a_plain_scan_steps_aside_when_it_is_in_doubt(tmp_path: Path, capsys, mo
 def test_the_console_command_after_an_edit_skips_typer_and_libcst_when_it_can(tmp_path: Path):
     """End to end, as pre-commit runs it on a file just edited: no typer, LibCST only for a file it must parse, and the output of a fresh scan."""
     root = write(tmp_path / "p", PROJECT)
-    probe = (
-        "import sys\n"
-        "from codefix.entry import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    sys.stderr.write(f'exit {exit.code} typer {\"typer\" in sys.modules} libcst {\"libcst\" in sys.modules}\\n')\n"
-    )
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("CODEFIX_NO_SHORTCUT", None)
-
-    def run(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", probe, "scan", *args], cwd=root, capture_output=True, text=True, env={**env, **more}, timeout=120
-        )
-
     for args in (["app/service.py"], ["--format", "json", "."]):
-        run(*args)  # records the shortcut
+        console(root, "scan", *args)  # records the shortcut
         touch(root / "app/service.py", EDITED_SERVICE + f"# {args}\n")
-        plain = run(*args)
-        assert plain.stderr.endswith("exit 1 typer False libcst True\n"), plain.stderr
-        fresh = run(*args, "--no-cache", CODEFIX_NO_SHORTCUT="1")
+        plain = console(root, "scan", *args)
+        assert plain.stderr.endswith("exit 1 libcst True typer False\n"), plain.stderr
+        fresh = console(root, "scan", *args, "--no-cache", CODEFIX_NO_SHORTCUT="1")
         assert plain.stdout == fresh.stdout
         assert ("app/service.py:9:" if "json" not in args else '"line": 9') in plain.stdout  # the await the edit added
-    run("app/ws.py")
+    console(root, "scan", "app/ws.py")
     touch(root / "app/ws.py", PROJECT["app/ws.py"] + "\n\ndef other():\n    return 1\n")
-    plain = run("app/ws.py")  # nothing there any rule must parse with LibCST to judge
-    assert plain.stderr.endswith("exit 0 typer False libcst False\n"), plain.stderr
-    assert plain.stdout == run("app/ws.py", "--no-cache", CODEFIX_NO_SHORTCUT="1").stdout
+    plain = console(root, "scan", "app/ws.py")  # nothing there any rule must parse with LibCST to judge
+    assert plain.stderr.endswith("exit 0 libcst False typer False\n"), plain.stderr
+    assert plain.stdout == console(root, "scan", "app/ws.py", "--no-cache", CODEFIX_NO_SHORTCUT="1").stdout
     touch(root / "app/codefix.toml", "ignore = [\n")  # a broken configuration: the full command line tells
-    broken = run("app/service.py")
-    assert broken.stderr.startswith("codefix: error: ") and "exit 2 typer True" in broken.stderr, broken.stderr
-    assert broken.stderr.count("codefix: error") == 1
+    broken = console(root, "scan", "app/service.py")
+    assert broken.stderr.startswith("codefix: error: ") and broken.stderr.endswith(" typer True\n"), broken.stderr
+    assert "exit 2 " in broken.stderr and broken.stderr.count("codefix: error") == 1
