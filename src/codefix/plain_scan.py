@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from codefix.shortcut import Handover
 
+
 def run(handover: Handover) -> int | None:
     """Scan as `codefix scan` does, print the result and return the exit code; None: the full command line must run."""
     command = handover.command
