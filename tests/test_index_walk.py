@@ -303,3 +303,19 @@ def test_targets_outside_the_root_are_told_by_path_not_by_text_prefix(tmp_path: 
     targets = [inside, sibling, deep, elsewhere, root]
     assert outside_root(targets, root) == [sibling, elsewhere]
     assert outside_root(targets, root) == [t for t in targets if not t.is_relative_to(root)]
+
+
+def test_a_walk_spells_each_file_as_its_path_does(tmp_path: Path):
+    """The walk keeps files as text; the state, the signatures and the index key them by `str(path)`, so the two must agree."""
+    from codefix.discovery import Exclusion, iter_python_files, walk_project
+
+    root = tmp_path / "proj"
+    names = ["a.py", "pkg/b.py", "pkg/sub dir/c d.py", "pkg/.hidden/e.py", "pkg/ünï/f.py", "pkg/x.y/g.py", "pkg/..z/h.py"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    walk = walk_project(root, [root / "pkg"], Exclusion(root))
+    assert walk.file_texts == [str(path) for path in walk.files]
+    assert walk.files == list(iter_python_files(root, exclusion=Exclusion(root)))
+    assert sorted(str(path.relative_to(root)) for path in walk.files) == sorted(names)
+    assert walk.targets == [path for path in walk.files if path.parent != root]

@@ -82,7 +82,7 @@ def _watched_files(folders: Iterable[Path]) -> Iterable[Path]:
 
 def project_state(
     root: Path,
-    files: Sequence[Path],
+    files: Sequence[Path | str],
     run_key: str,
     config_source: Path | None,
     signatures: dict[str, tuple[int, int] | None] | None = None,

@@ -207,10 +207,10 @@ def remembered_result(command: ScanCommand, missed: list[Handover] | None = None
     base, patterns, respect_gitignore, force = entry["exclusion"]
     exclusion = Exclusion(Path(base), tuple(patterns), respect_gitignore, force)
     walk = walk_project(root, paths, exclusion)
-    files, targets, unlistable = walk.files, walk.targets, walk.unlistable
+    targets, unlistable = walk.targets, walk.unlistable
     outside = outside_root(targets, root)
     signatures: dict[str, tuple[int, int] | None] = {}
-    state = project_state(root, [*files, *outside], entry["run_key"], config, signatures)
+    state = project_state(root, [*walk.file_texts, *outside], entry["run_key"], config, signatures)
     memo.move_to(state)
     names = {target: relative_name_of_resolved(target, root) for target in targets}
     keys = [project_rule_key(rule_id, names.values()) for rule_id in entry["project_rules"]]
