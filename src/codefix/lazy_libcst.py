@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _lock = threading.Lock()
 _loaded = False
@@ -39,7 +39,10 @@ class _StandIn(types.ModuleType):
         return getattr(load(), name)
 
 
-cst: Any = _StandIn("libcst", "LibCST, imported on first use (codefix.lazy_libcst).")
+if TYPE_CHECKING:  # type checkers and editors see LibCST itself
+    import libcst as cst
+else:
+    cst = _StandIn("libcst", "LibCST, imported on first use (codefix.lazy_libcst).")
 
 
 def load() -> types.ModuleType:
