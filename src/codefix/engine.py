@@ -125,9 +125,15 @@ def load_project(
     progress = progress or NoProgress()
     workers = options.jobs or os.cpu_count() or 1
     builder = IndexBuilder(
-        plan.root, plan.files, plan.outside_files, options.use_cache, workers, plan.config.cache_dir(plan.root), plan.linked
+        plan.root,
+        plan.files,
+        plan.outside_files,
+        options.use_cache,
+        workers,
+        plan.config.cache_dir(plan.root),
+        plan.linked,
+        signatures,
     )
-    builder.signatures = signatures or {}
     named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
     named.update(relative_name(path, plan.root) for path in plan.outside_files)
     targets = [relative_name_of_resolved(target, plan.root) for target in plan.targets]

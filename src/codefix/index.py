@@ -738,8 +738,12 @@ class IndexBuilder:
         workers: int | None = None,
         cache_dir: Path | None = None,
         linked: Collection[Path] | None = None,
+        signatures: dict[str, tuple[int, int] | None] | None = None,
     ):
-        """`linked`: when `files` are one walk's, the ones that are symlinks (`discovery.relative_names`)."""
+        """`linked`: when `files` are one walk's, the ones that are symlinks (`discovery.relative_names`).
+
+        `signatures`: (size, mtime_ns) of files already stat-ed this run, by path text (`results_memo.project_state`).
+        """
         from codefix.index_cache import IndexCache  # the cache module imports this one
 
         files = list(files)
@@ -758,8 +762,7 @@ class IndexBuilder:
         self.cache = IndexCache(root, cache_dir) if use_cache else None
         self.workers = workers or os.cpu_count() or 1
         self.index = ProjectIndex(root)
-        #: (size, mtime_ns) of files already signed this run, by path text (`results_memo.project_state`).
-        self.signatures: dict[str, tuple[int, int] | None] = {}
+        self.signatures = signatures or {}
 
     def signature(self, file: Path) -> tuple[int, int] | None:
         """(mtime_ns, size) of a file, as the caches key it: taken once a run; None when it cannot be stat-ed."""

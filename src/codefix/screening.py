@@ -154,29 +154,27 @@ def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_u
         text = read_source(path).text
     except SourceError:
         return True, (), None
-    screened = ScreenedText(text, lambda: builder.package_of(path))
-    lines: set[int] = set()
-    for rule in rules:
-        found = rule.concern_lines(screened)
-        if found is None:
-            return True, (), None
-        lines |= found
-    if not lines:
+    unneeded = analysis_cut(text, rules, lambda: builder.package_of(path), looked_up)
+    if unneeded is None:
         return False, (), None
-    unneeded = _unneeded_scopes(text, lines, looked_up)
     if not unneeded:
         return True, (), None
     return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
 
 
-def analysis_cut(text: str, rules: Sequence[Rule], package_of: Callable[[], str] | None = None) -> tuple[tuple[int, int], ...] | None:
-    """The top-level scopes of any file that none of `rules` can report in or depend on; None: no rule can report at all.
+def analysis_cut(
+    text: str,
+    rules: Sequence[Rule],
+    package_of: Callable[[], str] | None = None,
+    looked_up: frozenset[str] | None = None,
+) -> tuple[tuple[int, int], ...] | None:
+    """The top-level scopes of a file that none of `rules` can report in or depend on; None: no rule can report at all.
 
-    What `_concerns` works out for a file nobody imports holds for the
-    analysis of any file: its findings stand on its concern lines, and
-    depend on nothing but the scopes `_unneeded_scopes` keeps. The engine
-    cuts a large module that others import (indexed whole) the same way
-    before it parses it for its own analysis.
+    A file's findings stand on its concern lines, and depend on nothing but
+    the scopes `_unneeded_scopes` keeps: the screening cuts a file nobody
+    imports so (`_concerns`), and the engine a large module that others
+    import (indexed whole) before it parses it for its own analysis.
+    `looked_up`: the rules' `looked_up_names`, when the caller has them.
     """
     screened = ScreenedText(text, package_of)
     lines: set[int] = set()
@@ -187,7 +185,8 @@ def analysis_cut(text: str, rules: Sequence[Rule], package_of: Callable[[], str]
         lines |= found
     if not lines:
         return None
-    looked_up = frozenset().union(*(rule.looked_up_names() for rule in rules))
+    if looked_up is None:
+        looked_up = frozenset().union(*(rule.looked_up_names() for rule in rules))
     return _unneeded_scopes(text, lines, looked_up)
 
 
