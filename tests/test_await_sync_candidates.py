@@ -54,6 +54,15 @@ SHAPES = {
     ),
     "app/star.py": "from pkg.slow import *\n\n\nasync def f():\n    return await handle()\n",
     "app/unrelated.py": "from pkg.slow import handle\n\n\nasync def f():\n    return handle()\n",
+    # Plain aliases, which the analysis follows: a name imported as the async `handle` rebound in a
+    # function to the sync one, and a module handed to a local name.
+    "app/alias_rebinds.py": (
+        "from pkg.fast import handle\nfrom pkg.slow import handle as slow_handle\n\n\n"
+        "async def f():\n    handle = slow_handle\n    return await handle()\n"
+    ),
+    "app/alias_module.py": "import pkg.slow as slow\n\n\nasync def f():\n    module = slow\n    return await module.handle()\n",
+    # An alias of the async `handle`: nothing to report, and nothing to parse.
+    "app/alias_async.py": "from pkg.fast import handle\n\nrun_it = handle\n\n\nasync def f():\n    return await run_it()\n",
 }
 
 
@@ -99,16 +108,20 @@ def test_every_way_of_binding_the_awaited_name_gives_the_same_findings(tmp_path:
     root = write(tmp_path / "project", SHAPES)
     narrowed = _same_findings_every_way(root, monkeypatch)
     assert sorted({finding.path for finding in narrowed[0]}) == [
+        "app/alias_module.py",
+        "app/alias_rebinds.py",
         "app/fallback.py",
         "app/local_import.py",
         "app/module_def.py",
         "app/nested.py",
         "app/star.py",
     ]
-    assert _left_out(root, monkeypatch) == {"app/uses.py", "app/assigned.py"}
-    # From the text: a `def handle` or an import of it inside a body (read as one more binding) keeps a file.
+    assert _left_out(root, monkeypatch) == {"app/uses.py", "app/assigned.py", "app/alias_async.py"}
+    # From the text: a `def handle`, an import of it inside a body (read as one more binding) or a plain
+    # alias assigned to it keeps a file.
     assert {"app/uses.py", "app/assigned.py", "app/unrelated.py"} <= _screened_out(root)
-    assert not {"app/nested.py", "app/local_import.py", "app/class_import.py", "app/module_def.py"} & _screened_out(root)
+    kept = {"app/nested.py", "app/local_import.py", "app/class_import.py", "app/module_def.py", "app/alias_rebinds.py"}
+    assert not kept & _screened_out(root)
 
 
 @pytest.mark.parametrize("tree", ["await_sync/before", "await_websocket/before", "generated"])

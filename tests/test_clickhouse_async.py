@@ -106,7 +106,13 @@ def test_apply_writes_the_expected_tree_byte_for_byte(applied: Applied):
         if path.endswith(".py"):
             assert_parses(applied.root / path)
         if data != applied.before[path]:
-            assert path in ("analytics/reports.py", "analytics/jobs.py", "analytics/cache.py", "analytics/crlf_report.py")
+            assert path in (
+                "analytics/reports.py",
+                "analytics/jobs.py",
+                "analytics/cache.py",
+                "analytics/crlf_report.py",
+                "analytics/aliased.py",
+            )
 
 
 def test_crlf_file_keeps_crlf_everywhere(applied: Applied):
@@ -143,7 +149,7 @@ def test_nothing_fixable_remains_and_what_remains_was_reported_before(applied: A
     unfixable_before = {(f["path"], f["message"]) for f in applied.scan_before["findings"] if not f["fixable"]}
     assert {(f["path"], f["message"]) for f in after["findings"]} == unfixable_before
     fixable = sum(f["fixable"] for f in applied.scan_before["findings"])
-    assert f"Fixed {fixable} findings in 4 files." in applied.apply_stdout
+    assert f"Fixed {fixable} findings in 5 files." in applied.apply_stdout
 
 
 def test_second_apply_changes_nothing(applied: Applied, tmp_path: Path):

@@ -63,7 +63,52 @@ class _ReferenceFacts(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
 
-def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleInfo:
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and (head := _dotted(node.value)):
+        return f"{head}.{node.attr}"
+    return None
+
+
+def reference_aliases(tree: ast.Module, text: str) -> dict[str, set[str]]:
+    """Every `name = dotted` statement on one line (annotated too), from the tree: what the resolver follows."""
+    lines = text.splitlines()
+    aliases: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        value = _dotted(node.value)
+        if value is None or node.lineno != node.end_lineno:
+            continue
+        if not lines[node.lineno - 1][: node.value.col_offset].rstrip().endswith("="):
+            continue  # `x = (f)`: in parentheses, not followed
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id != value:
+                aliases.setdefault(target.id, set()).add(value)
+    return aliases
+
+
+def reference_aliased_callees(callees: set[str], aliases: dict[str, set[str]]) -> set[str]:
+    """Each callee key with its head replaced by what an alias assigns it, again until nothing is added."""
+    found = set(callees)
+    while True:
+        more = set()
+        for key in found:
+            head, dot, last = key.partition(".")
+            for value in aliases.get(head, ()):
+                first = value.partition(".")[0]
+                more.add(f"{first}.{last}" if dot else f"{first}.{value.rpartition('.')[2]}" if "." in value else value)
+        if more <= found:
+            return found
+        found |= more
+
+
+def reference_module(tree: ast.Module, name: str, path: str, is_package: bool, text: str = "") -> ModuleInfo:
     info = ModuleInfo(name=name, path=path, is_package=is_package)
     class_bodies: set[int] = set()
     awaited: set[str] = set()
@@ -91,7 +136,7 @@ def reference_module(tree: ast.Module, name: str, path: str, is_package: bool) -
             for statement in node.body:
                 visitor.visit(statement)
             info.functions_by_line[node.lineno] = _function_info(node, info.name, info.path, id(node) in class_bodies, facts)
-    info.awaited_callees = frozenset(awaited)
+    info.awaited_callees = frozenset(reference_aliased_callees(awaited, reference_aliases(tree, text)))
     info.imported_names = frozenset(imported)
     info.scoped_imported_names = frozenset(scoped)
     for statement in _module_level_statements(tree.body):
@@ -105,7 +150,7 @@ def assert_same_entry(text: str, name: str = "pkg.mod", path: str = "pkg/mod.py"
         warnings.simplefilter("ignore")
         tree = ast.parse(text)
     fast = analyse_module(tree, name, path, path.endswith("__init__.py"), text)
-    assert fast == reference_module(tree, name, path, path.endswith("__init__.py"))
+    assert fast == reference_module(tree, name, path, path.endswith("__init__.py"), text)
     return fast
 
 
@@ -133,6 +178,14 @@ ODD_SHAPES = {
     "with items and for targets": "async def f():\n    async with open_it() as c:\n        async for row in c.rows():\n            await c.execute(row)\n",
     "class bases and keywords": "class A(make_base(), metaclass=await_meta()):\n    x = 1\n",
     "signal word only in a string": "def f():\n    return 'await yield run'\n",
+    "aliases of awaited callees": (
+        "import pkg.ws as ws\nfrom pkg import load\n\nfetch = load\nw: object = ws\nfirst = second = pkg.ws.make\n\n\n"
+        "async def f(make):\n    grab = fetch; keep = None\n    loop = loop\n    await grab()\n    await w.load()\n"
+        "    await second()\n    await keep()\n    await loop()\n    await (make)()\n"
+    ),
+    "aliases the text does not read plainly": (
+        "async def f():\n    grab = (load)\n    other = (\n        load\n    )\n    await grab()\n    await other()\n"
+    ),
 }
 
 
@@ -147,6 +200,9 @@ def test_the_shapes_are_not_trivially_equal():
     lambda_case = assert_same_entry(ODD_SHAPES["yield in while header and elif"])
     assert lambda_case.functions_by_line[1].is_generator
     assert not assert_same_entry(ODD_SHAPES["yield in a lambda is not the function's"]).functions_by_line[1].is_generator
+    aliased = assert_same_entry(ODD_SHAPES["aliases of awaited callees"])
+    assert aliased.awaited_callees == {"grab", "fetch", "load", "w.load", "ws.load", "second", "pkg.make", "keep", "loop", "make"}
+    assert assert_same_entry(ODD_SHAPES["aliases the text does not read plainly"]).awaited_callees == {"grab", "other"}
     imports = assert_same_entry(ODD_SHAPES["local imports and returned calls"]).functions_by_line[1]
     assert ("c", ImportRef("pkg.impl", "connect")) in imports.local_imports and imports.returned_calls == ("c",)
 

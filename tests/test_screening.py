@@ -95,7 +95,7 @@ REACH = {
     "scripts/run_me.py": "from pkg import factory as warehouse\n\n\ndef main():\n    with warehouse() as c:\n        return c\n",
     "scripts/deep_alias.py": "import pkg.sub.deep as d\n\n\nasync def main():\n    await d.sync_helper()\n",
     "scripts/local_only.py": "def load():\n    return 1\n\n\nasync def main():\n    await load()\n",
-    # `fetch = load` then `await fetch()`: not reported today, screened or not (the oracle holds it equal).
+    # `fetch = load` then `await fetch()`: the alias is followed, screened or not.
     "scripts/renamed.py": "def load():\n    return 1\n\n\nfetch = load\n\n\nasync def main():\n    await fetch()\n",
     "scripts/own_factory.py": (
         "from contextlib import asynccontextmanager\n\n\n@asynccontextmanager\nasync def own():\n    yield 1\n\n\n"
@@ -112,8 +112,8 @@ REACH = {
         "    async def __aexit__(self, *exc):\n        return None\n\n\n"
         "def main():\n    with Own() as c:\n        return c\n"
     ),
-    # `grab = factory` in the calling module: not followed today, screened or not (like `renamed.py`),
-    # so no concern: skipped. `run_me.py` imports the factory `as` another name: that is followed.
+    # `grab = factory` in the calling module, a file nobody imports: the screening reads the alias
+    # (`assigned_aliases.py`), so `grab()` is a concern. `run_me.py` imports the factory `as` another name.
     "scripts/aliased.py": "from pkg import factory\n\ngrab = factory\n\n\ndef main():\n    with grab() as c:\n        return c\n",
     # `run` imported under another name and handed a synchronous call: not reported today (the rule
     # collects calls spelled `run(`), screened or not; the screening keeps the file all the same.
@@ -139,7 +139,6 @@ def test_modules_reached_without_a_plain_name(tmp_path: Path, fix: bool, monkeyp
         "scripts/clean.py",
         "scripts/unrelated.py",
         "scripts/helpers_only.py",
-        "scripts/aliased.py",
         "scripts/awaits_names.py",
         "tools/broken.py",
         "tests/test_marks.py",
@@ -153,6 +152,8 @@ def test_modules_reached_without_a_plain_name(tmp_path: Path, fix: bool, monkeyp
         ("scripts/run_me.py", "async-context"),
         ("scripts/deep_alias.py", "await-sync"),
         ("scripts/local_only.py", "await-sync"),
+        ("scripts/renamed.py", "await-sync"),
+        ("scripts/aliased.py", "async-context"),
         ("scripts/own_factory.py", "async-context"),
         ("scripts/decorated.py", "async-context"),
         ("scripts/own_class.py", "async-context"),

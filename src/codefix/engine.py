@@ -241,7 +241,7 @@ class FileAnalysis:
         #: The context of each module analysed, by identity (the module is kept, so its id stays its own).
         self._contexts: dict[int, tuple[cst.Module, Sequence[int] | None, FileContext]] = {}
 
-    def context(self, module: cst.Module, original_lines: Sequence[int] | None = None) -> FileContext:
+    def context(self, module: cst.Module, original_lines: Sequence[int] | None = None, text: str | None = None) -> FileContext:
         """The module's context, made once per module: its metadata is most of an analysis.
 
         Fixing asks for the reports of one rule after another on the same
@@ -258,6 +258,7 @@ class FileAnalysis:
             index=self.project.index,
             resolver=self.project.resolver,
             original_lines=original_lines,
+            text=text,
         )
         self._contexts[id(module)] = (module, original_lines, context)
         return context
@@ -266,7 +267,7 @@ class FileAnalysis:
         self, module: cst.Module, text: str, rules: Sequence[Rule], original_lines: Sequence[int] | None = None
     ) -> list[tuple[Rule, Report, Finding]]:
         """Unsuppressed reports of `rules` on `module` (maybe a reduced copy of `text`), in source order."""
-        context = self.context(module, original_lines)
+        context = self.context(module, original_lines, text)
         suppressed = suppressions(text)
         results = []
         for rule in rules:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from codefix.discovery import Exclusion, iter_python_files, relative_names
 from codefix import pyast
+from codefix.assigned_aliases import AssignedAliases
 from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, lines_at, split_lines, starts_word, word_offsets
 from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
@@ -100,7 +101,8 @@ class ModuleInfo:
     #: Every function of the module, nested ones included, by the line of `def`.
     functions_by_line: dict[int, FunctionInfo] = field(default_factory=dict)
     #: Callees of `await <call>` and of calls handed to APIs that need an
-    #: awaitable (`asyncio.run(f())`), as "f" or "head.last" for `head....last`:
+    #: awaitable (`asyncio.run(f())`), as "f" or "head.last" for `head....last`,
+    #: and what their heads may be through plain aliases (`assigned_aliases.py`):
     #: rules skip parsing a module none of whose callees can be a target.
     awaited_callees: frozenset[str] = frozenset()
     #: Every name an import statement binds anywhere in the module, function
@@ -481,7 +483,8 @@ def _collect_functions(tree: ast.Module, info: ModuleInfo, text: str | None = No
     walk = _ModuleWalk(info, _signal_lines(text) if text is not None else None)
     walk.block(tree.body, None)
     info.functions_by_line = dict(sorted(info.functions_by_line.items()))
-    info.awaited_callees = frozenset(walk.awaited)
+    # An alias of a callee (`fetch = load`) may be what is awaited: the prefilters judge the aliased names too.
+    info.awaited_callees = frozenset(AssignedAliases(text).callees(walk.awaited) if text is not None else walk.awaited)
     info.imported_names = frozenset(walk.imported)
     info.scoped_imported_names = frozenset(walk.scoped_imported)
 

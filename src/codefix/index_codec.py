@@ -19,8 +19,9 @@ from typing import Any
 
 from codefix.index import ClassInfo, FunctionInfo, ImportRef, LocalAlias, ModuleInfo, OpaqueBinding, Symbol
 
-#: Changes whenever the layout below does; part of the cache file's name.
-CODEC_VERSION = 3
+#: Changes whenever the layout below does, or what a field holds (4: awaited callees through aliases);
+#: part of the cache file's name.
+CODEC_VERSION = 4
 
 
 def encode_module(info: ModuleInfo) -> list[Any]:

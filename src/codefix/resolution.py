@@ -11,7 +11,7 @@ every one is followed and all outcomes are returned, so rules judge by each.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -226,8 +226,13 @@ def resolve_name(
     resolver: Resolver,
     functions_by_line: dict[int, FunctionInfo],
     line_of: Callable[[cst.CSTNode], int],
+    follow_alias: Callable[[cst.Name], tuple[Outcome, ...] | None] | None = None,
 ) -> tuple[Outcome, ...]:
-    """Every binding `name` can have at a point in `scope`, each followed to its end."""
+    """Every binding `name` can have at a point in `scope`, each followed to its end.
+
+    `follow_alias`: what an assignment to a name binds it to, None when
+    it cannot tell (`FileContext.alias_outcomes`).
+    """
     assignments = scope[name]
     if not assignments:
         if module is not None and module.star_imports:
@@ -244,6 +249,8 @@ def resolve_name(
             outcomes.append(Defined(function) if function else Opaque("function not indexed"))
         elif isinstance(assignment, cst.metadata.Assignment) and isinstance(assignment.node, cst.ClassDef):
             outcomes.append(Opaque("class"))
+        elif follow_alias is not None and isinstance(assignment.node, cst.Name) and (aliased := follow_alias(assignment.node)):
+            outcomes.extend(aliased)
         else:
             outcomes.append(Opaque("assigned from an expression"))
     return tuple(dict.fromkeys(outcomes))
@@ -259,3 +266,24 @@ def callee_parts(func: cst.BaseExpression) -> list[str] | None:
         return None
     parts.append(func.value)
     return list(reversed(parts))
+
+
+def aliased_value(target: cst.Name, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:
+    """`old` of `new = old`, `a = new = old` or `new: T = old` when it is a name or dotted name, for the target `new`.
+
+    Anything else assigned (a call, a subscript, a loop or `with` target,
+    unpacking) is an object the analysis does not evaluate; so is a value in
+    parentheses, which may span lines the prefilters do not read
+    (`assigned_aliases.py` reads one line).
+    """
+    parent = parents.get(target)
+    if isinstance(parent, cst.AssignTarget):
+        statement = parents.get(parent)
+        value = statement.value if isinstance(statement, cst.Assign) else None
+    elif isinstance(parent, cst.AnnAssign) and parent.target is target:
+        value = parent.value
+    else:
+        return None
+    if value is None or value.lpar or callee_parts(value) is None:
+        return None
+    return value

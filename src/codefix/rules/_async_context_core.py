@@ -18,11 +18,12 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from codefix import pyast
+from codefix.assigned_aliases import AssignedAliases
 from codefix.callees import qualify
 from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText, calls_of
@@ -316,6 +317,8 @@ class AsyncContextRule(Rule):
         self._defining_words: list[str] = sorted(PROTOCOL_ATTRIBUTES | {"asynccontextmanager"})
         self._is_project_module: Callable[[str], bool] = lambda dotted: True
         self.async_methods: frozenset[str] = frozenset()
+        #: The file `judge` last read aliases of, and those aliases (`_aliases_in`).
+        self._aliases_read: tuple[FileContext, Collection[str]] | None = None
 
     # What is a target: decided by the public rules.
 
@@ -395,10 +398,25 @@ class AsyncContextRule(Rule):
         decides first (see `_ShapeFilter`). Before it, the text alone clears
         the calls entered correctly (`EnteredCalls`), the most common.
         """
-        offsets = calls_of(text, self.trigger_words)
+        word_targets = self.word_targets_in(text)
+        offsets = calls_of(text, word_targets.keys())
         if EnteredCalls(text, self._checked_methods).all_harmless(offsets):
             return False  # no call at all, or each one entered by `async with` as it should be
-        return _ShapeFilter(self.word_targets, self._checked_methods, self._is_project_module).may_report(text)
+        return _ShapeFilter(word_targets, self._checked_methods, self._is_project_module).may_report(text)
+
+    def word_targets_in(self, text: str) -> Mapping[str, set[ContextTarget]]:
+        """`word_targets`, and the names this text assigns a target to (`grab = factory`), which the analysis follows.
+
+        The prefilters and `judge` go by the name a call spells; a plain
+        alias in the calling file is spelled nowhere else.
+        """
+        aliased = AssignedAliases(text).names_for(self.trigger_words) if self.trigger_words else {}
+        if not aliased:
+            return self.word_targets
+        words = dict(self.word_targets)
+        for name, targets_words in aliased.items():
+            words[name] = set(words.get(name, ())).union(*(self.word_targets[word] for word in targets_words))
+        return words
 
     @property
     def _checked_methods(self) -> frozenset[str] | None:
@@ -418,8 +436,9 @@ class AsyncContextRule(Rule):
         (`EnteredCalls`): the analysis reports nothing of them.
         """
         text = screened.text
-        offsets = calls_of(text, self.trigger_words, screened.reversed)
-        own = _own_names_of_targets(screened, self.trigger_words, self._defining_words) - self.trigger_words
+        trigger_words = frozenset(self.word_targets_in(text))
+        offsets = calls_of(text, trigger_words, screened.reversed)
+        own = _own_names_of_targets(screened, trigger_words, self._defining_words) - trigger_words
         if own:
             offsets += calls_of(text, own, screened.reversed)
         if not offsets:  # most files
@@ -447,7 +466,7 @@ class AsyncContextRule(Rule):
     def site_lines(
         self, tree: ast.Module, module: ModuleInfo | None, index: ProjectIndex, text: str
     ) -> set[int] | None:
-        return _ShapeFilter(self.word_targets, self._checked_methods, self._is_project_module).site_lines(tree, text)
+        return _ShapeFilter(self.word_targets_in(text), self._checked_methods, self._is_project_module).site_lines(tree, text)
 
     # Judging a call site.
 
@@ -461,7 +480,7 @@ class AsyncContextRule(Rule):
 
     def judge(self, context: FileContext, call: cst.Call) -> Site | None:
         parts = callee_parts(call.func)
-        if not parts or parts[-1] not in self.trigger_words:
+        if not parts or (parts[-1] not in self.trigger_words and parts[-1] not in self._aliases_in(context)):
             return None
         outcomes = _callee_outcomes(context, call.func)
         found = [target for target in map(self.target_of, outcomes) if target is not None]
@@ -469,6 +488,13 @@ class AsyncContextRule(Rule):
             return None
         name = context.module.code_for_node(call.func)
         return Site(call, found[0], name, every_binding=len(found) == len(outcomes))
+
+    def _aliases_in(self, context: FileContext) -> Collection[str]:
+        """The names the file's text assigns a target to (`word_targets_in`), read once per file."""
+        if self._aliases_read is None or self._aliases_read[0] is not context:
+            words = self.word_targets_in(context.text) if context.text is not None else self.word_targets
+            self._aliases_read = (context, words.keys() - self.trigger_words)
+        return self._aliases_read[1]
 
     def check(self, context: FileContext) -> Iterator[Report]:
         if not self.trigger_words:
@@ -795,8 +821,9 @@ _RENAMED_TO = re.compile(r"\w+[\s\\]+as[\s\\]+([^\W\d]\w*)")
 def _own_names_of_targets(screened: ScreenedText, trigger_words: frozenset[str], defining_words: Iterable[str]) -> set[str]:
     """Names a module may bind a target to, besides the trigger words: it defines one, or imports one `as` another name.
 
-    A module's own names are resolved through its imports and definitions
-    only (`g = f` is not followed), so these are the only ways. Defining a
+    A module's own names are resolved through its imports, definitions and
+    plain aliases (`g = f`, which `trigger_words` already holds when `f` is
+    one: `word_targets_in`), so these are the only other ways. Defining a
     target (its text spells a `defining_words` word) may bind any name it
     calls; otherwise only the names bound by renaming a trigger word can be
     (`from svc_core import get_clickhouse_client as ch_client`): calls of

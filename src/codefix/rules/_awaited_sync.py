@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codefix.callees import Verdict, classify
+from codefix.assigned_aliases import AssignedAliases
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex, awaited_call_lines
 from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText
@@ -248,10 +249,11 @@ class AwaitedSyncCallRule(Rule):
         """
         if module is None:
             return None
+        aliases = AssignedAliases(text)
         return {
             line
             for line, callee in awaited_call_lines(text)
-            if callee is None or self.may_name_a_target(callee, module, index)
+            if callee is None or any(self.may_name_a_target(key, module, index) for key in aliases.callees([callee]))
         }
 
     def judge(self, context: FileContext, call: cst.Call) -> CalleeJudgement | None:

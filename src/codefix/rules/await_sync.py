@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codefix.assigned_aliases import AssignedAliases
 from codefix.callees import Verdict, classify
 from codefix.import_text import FromImports
 from codefix.index import FunctionInfo, ModuleInfo, ProjectIndex, absolute_module
@@ -140,15 +141,16 @@ class AwaitSync(AwaitedSyncCallRule):
         the rule was prepared on, which holds every module a file can
         import) to project definitions only, none of them a synchronous
         function.
-        Any other binding (an assignment, a parameter) resolves to nothing
-        judged.
+        A plain alias (`name = other`) is followed by the analysis, so a
+        name the text may assign so is a concern; any other binding (a
+        parameter, an assignment of a call) resolves to nothing judged.
         """
         resolver = self._resolver
         package = screened.package
         if resolver is None or package is None:
             return False
         text = screened.text
-        if defines_function(text, name) or written_after_a_dot(text, name):
+        if defines_function(text, name) or written_after_a_dot(text, name) or AssignedAliases(text).values(name):
             return False
         if self._imports_read is None or self._imports_read[0] is not screened:
             self._imports_read = (screened, FromImports(text))  # once per file, for all its awaited names

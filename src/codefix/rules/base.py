@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from codefix.index import ModuleInfo, ProjectIndex
 from codefix.lazy_libcst import cst
 from codefix.lexical import ScreenedText
-from codefix.resolution import Outcome, Resolver, callee_parts, resolve_name
+from codefix.resolution import Opaque, Outcome, Resolver, aliased_value, callee_parts, resolve_name
 from codefix.types import ConfigurationError, FileChange, FileError, Finding
 
 if TYPE_CHECKING:
@@ -75,8 +75,12 @@ class FileContext:
         index: ProjectIndex,
         resolver: Resolver,
         original_lines: Sequence[int] | None = None,
+        text: str | None = None,
     ):
         self.path = path
+        #: The text the rules read (the file, or the screening's cut of it), for questions
+        #: asked of the text as the prefilters asked them (`assigned_aliases.py`); None in tests.
+        self.text = text
         #: For a reduced copy of the file (reduction.py): each line's number in the file.
         self.original_lines = original_lines
         self.wrapper = wrapper
@@ -85,6 +89,8 @@ class FileContext:
         self.index = index
         self.resolver = resolver
         self._collected: dict[type, Any] = {}
+        #: Alias targets being followed (`alias_outcomes`), against cycles.
+        self._following: set[cst.Name] = set()
 
     # Metadata is computed on first use: scope analysis is the most expensive
     # step of a run, and many parsed files never need it.
@@ -144,7 +150,27 @@ class FileContext:
     def resolve_name(self, name: str, scope: Scope) -> tuple[Outcome, ...]:
         """Every binding `name` has in `scope`, each followed to its definition."""
         functions = self.module_info.functions_by_line if self.module_info else {}
-        return resolve_name(name, scope, self.module_info, self.resolver, functions, self.line_of)
+        return resolve_name(name, scope, self.module_info, self.resolver, functions, self.line_of, self.alias_outcomes)
+
+    def alias_outcomes(self, target: cst.Name) -> tuple[Outcome, ...] | None:
+        """What `new = old` makes `new`: whatever `old`, a name or dotted name, is where it is written.
+
+        Handing a function to a local name before calling it (`fetch =
+        load`, `grab = pool.factory`) is the commonest alias after `import
+        ... as`, and a text search never follows it. None for any other
+        assignment; an alias that leads back to itself (`a = b; b = a`)
+        resolves to nothing judged.
+        """
+        value = aliased_value(target, self.parents)
+        if value is None:
+            return None
+        if target in self._following:
+            return (Opaque("an alias of itself"),)
+        self._following.add(target)
+        try:
+            return self.resolve_callee(value)
+        finally:
+            self._following.discard(target)
 
 
 class Rule:
