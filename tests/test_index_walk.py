@@ -330,9 +330,9 @@ def test_relative_names_are_relative_name_s_for_every_kind_of_path(tmp_path: Pat
         tmp_path / "elsewhere" / "d.py",  # outside the root
     ]
     names = relative_names(files, root)
-    assert names == {file: relative_name(file, root) for file in files}
-    assert names[root / "pkg" / "sub" / "c.py"] == "pkg/sub/c.py"
-    assert names[root / "alias.py"] == "pkg/b.py"
+    assert names == {str(file): relative_name(file, root) for file in files}
+    assert names[str(root / "pkg" / "sub" / "c.py")] == "pkg/sub/c.py"
+    assert names[str(root / "alias.py")] == "pkg/b.py"
 
     # Told which files are links (a walk knows), it asks no one and answers the same.
     from codefix.discovery import Exclusion, walk_project
@@ -343,11 +343,11 @@ def test_relative_names_are_relative_name_s_for_every_kind_of_path(tmp_path: Pat
     real_islink = os.path.islink
     try:
         os.path.islink = lambda path: asked.append(path) or real_islink(path)
-        told = relative_names(walk.files, root, walk.linked)
+        told = relative_names(walk.file_texts, root, walk.linked_texts)
     finally:
         os.path.islink = real_islink
-    assert asked == [] and told == {file: relative_name(file, root) for file in walk.files}
-    assert told[root / "alias.py"] == "pkg/b.py"
+    assert asked == [] and told == {str(file): relative_name(file, root) for file in walk.files}
+    assert told[str(root / "alias.py")] == "pkg/b.py"
 
 
 def test_targets_outside_the_root_are_told_by_path_not_by_text_prefix(tmp_path: Path):

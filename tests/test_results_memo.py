@@ -186,8 +186,9 @@ def test_files_are_stat_ed_once_a_run_the_caches_reading_what_the_state_signed(t
     project_state(root, [*files, root / "gone.py"], "key", None, signatures)
     stats = {str(file): os.stat(file) for file in files}
     assert signatures == {**{text: (s.st_size, s.st_mtime_ns) for text, s in stats.items()}, str(root / "gone.py"): None}
-    builder = IndexBuilder(root, files, use_cache=False, signatures=signatures)
+    texts = list(map(str, files))
+    builder = IndexBuilder(root, texts, use_cache=False, signatures=signatures)
     monkeypatch.setattr(os, "stat", lambda *a, **k: pytest.fail("stat-ed again"))
-    for file in files:
-        assert builder.signature(file) == (stats[str(file)].st_mtime_ns, stats[str(file)].st_size)
-    assert builder.signature(root / "gone.py") is None
+    for text in texts:
+        assert builder.signature(text) == (stats[text].st_mtime_ns, stats[text].st_size)
+    assert builder.signature(str(root / "gone.py")) is None

@@ -367,9 +367,9 @@ def test_the_words_of_unchanged_files_come_from_the_cache(tmp_path: Path, monkey
     read: list[str] = []
     original = screening._words_of
 
-    def counting(path: Path):
-        read.append(path.name)
-        return original(path)
+    def counting(file: str):
+        read.append(Path(file).name)
+        return original(file)
 
     monkeypatch.setattr(screening, "_words_of", counting)
     options = RunOptions(paths=(root,), use_cache=True, jobs=1)
@@ -474,7 +474,7 @@ def _prepared_on(root: Path, rules: list) -> list:
     from codefix.index import IndexBuilder
     from codefix.resolution import Resolver
 
-    builder = IndexBuilder(root, sorted(root.rglob("*.py")), [], False, 1, None)
+    builder = IndexBuilder(root, sorted(map(str, root.rglob("*.py"))), [], False, 1, None)
     builder.add(builder.files)
     index = builder.finish()
     for rule in rules:
@@ -561,11 +561,11 @@ def test_entries_the_screening_builds_are_the_indexs_own(corpus: Path, monkeypat
     monkeypatch.setattr(screening, "SCREEN", True)
     options = RunOptions(paths=(corpus,), use_cache=False, jobs=1)
     project = load_project(options)
-    builder = IndexBuilder(project.root, plan_project(options).files, use_cache=False)
+    builder = IndexBuilder(project.root, plan_project(options).file_texts, use_cache=False)
     assert project.index.partial, "files with a planted bug hold many functions no rule needs"
     for relative, unneeded in project.index.partial.items():
         path = project.root / relative
-        _, _, digest, entry, left_out = _index_job((path, relative, builder.module_name(path), unneeded))
+        _, _, digest, entry, left_out = _index_job((path, relative, builder.module_name(str(path)), unneeded))
         assert (digest, left_out) == ("", unneeded), relative
         assert entry == project.index.module_at(relative), relative
 

@@ -20,6 +20,7 @@ from codefix.config import Config, load_config, select_rules
 from codefix.config_targets import widen_for_named_configs
 from codefix.discovery import (
     Exclusion,
+    ProjectWalk,
     find_project_root,
     forget_resolutions,
     outside_root,
@@ -91,10 +92,17 @@ class ProjectPlan:
     rules: list[Rule]
     targets: list[Path]
     unlistable: list[tuple[Path, str]]
-    #: Every Python file of the project: the walk the index is built from.
-    files: list[Path]
-    #: The files of the walk that are symlinks.
-    linked: frozenset[Path] = frozenset()
+    #: The walk the index is built from: every Python file of the project, as text.
+    walk: ProjectWalk
+
+    @property
+    def file_texts(self) -> list[str]:
+        return self.walk.file_texts
+
+    @property
+    def files(self) -> list[Path]:
+        """The walk's files as pathlib paths, made on first use: a one-file scan needs none of them."""
+        return self.walk.files
 
     @functools.cached_property
     def outside_files(self) -> list[Path]:
@@ -111,7 +119,7 @@ def plan_project(options: RunOptions) -> ProjectPlan:
     exclusion = config.exclusion(root, options.force_exclude)
     rules = widen_for_named_configs(select_rules(config, options.rules, options.flags), paths, root, exclusion)
     walk = walk_handed_over(root, paths, exclusion) or walk_project(root, paths, exclusion)
-    return ProjectPlan(root, config, exclusion, rules, walk.targets, walk.unlistable, walk.files, walk.linked)
+    return ProjectPlan(root, config, exclusion, rules, walk.targets, walk.unlistable, walk)
 
 
 def load_project(
@@ -126,12 +134,12 @@ def load_project(
     workers = options.jobs or os.cpu_count() or 1
     builder = IndexBuilder(
         plan.root,
-        plan.files,
+        plan.file_texts,
         plan.outside_files,
         options.use_cache,
         workers,
         plan.config.cache_dir(plan.root),
-        plan.linked,
+        plan.walk.linked_texts,
         signatures,
     )
     named = {relative_name(path, plan.root) for path in options.paths or () if not path.is_dir()}
@@ -156,9 +164,9 @@ def execute(options: RunOptions, progress: Progress | None = None) -> tuple[list
     memo = None
     signatures: dict[str, tuple[int, int] | None] = {}
     if options.use_cache and not options.fix:
-        files = [*plan.files, *plan.outside_files]
+        files = [*plan.file_texts, *map(str, plan.outside_files)]
         run_key = _run_key(plan.rules, options)
-        handed = state_handed_over(plan.files, run_key, plan.config.source)
+        handed = state_handed_over(plan.file_texts, run_key, plan.config.source)
         if handed is not None:
             state, signatures = handed
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import gc
 import hashlib
 import os
@@ -20,7 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codefix.discovery import Exclusion, iter_python_files, relative_names
+from codefix.discovery import Exclusion, path_maker, iter_python_files, relative_names
 from codefix import pyast
 from codefix.assigned_aliases import AssignedAliases
 from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, lines_at, split_lines, starts_word, word_offsets
@@ -716,7 +717,7 @@ def build_index(
     is the walk of `root` already made by the caller.
     """
     files = list(iter_python_files(root, exclusion=exclusion) if files is None else files)
-    builder = IndexBuilder(root, files, extra_files, use_cache, workers, cache_dir)
+    builder = IndexBuilder(root, list(map(str, files)), extra_files, use_cache, workers, cache_dir)
     builder.add(builder.files, progress)
     return builder.finish()
 
@@ -735,29 +736,33 @@ class IndexBuilder:
     def __init__(
         self,
         root: Path,
-        files: list[Path],
+        files: list[str],
         extra_files: Iterable[Path] = (),
         use_cache: bool = True,
         workers: int | None = None,
         cache_dir: Path | None = None,
-        linked: Collection[Path] | None = None,
+        linked: Collection[str] | None = None,
         signatures: dict[str, tuple[int, int] | None] | None = None,
     ):
-        """`linked`: when `files` are one walk's, the ones that are symlinks (`discovery.relative_names`).
+        """`files`: the walk's files, by their paths' text (`ProjectWalk.file_texts`), as the builder keys them.
 
-        `signatures`: (size, mtime_ns) of files already stat-ed this run, by path text (`results_memo.project_state`).
+        A pathlib path per file of a 40,000-file walk, and hashing it at each
+        lookup, was a fifth of a one-file pre-commit scan, which reads a few
+        hundred of them; `path` makes those. `linked`: when `files` are one
+        walk's, the texts of those that are symlinks (`discovery.relative_names`).
+        `signatures`: (size, mtime_ns) of files already stat-ed this run, by
+        path text (`results_memo.project_state`).
         """
         from codefix.index_cache import IndexCache  # the cache module imports this one
 
-        files = list(files)
         extra_files = list(extra_files)
-        #: Every file the index may take, each with its name relative to the root.
+        #: Every file the index may take, by its path's text, with its name relative to the root.
         self.relatives = relative_names(files, root, linked)
         if extra_files:
-            known = {file.resolve() for file in files}
+            known = {Path(file).resolve() for file in files}
             extra_files = [file for file in extra_files if file.resolve() not in known]
-            files.extend(extra_files)
             self.relatives.update(relative_names(extra_files, root))
+        self.path = path_maker()
         package_dirs = {Path(rel).parent for rel in self.relatives.values() if rel.rpartition("/")[2] == "__init__.py"}
         self._package_dirs = package_dirs
         #: Import names of the files indexed so far (worked out only for those: most are never indexed).
@@ -767,9 +772,9 @@ class IndexBuilder:
         self.index = ProjectIndex(root)
         self.signatures = signatures or {}
 
-    def signature(self, file: Path) -> tuple[int, int] | None:
+    def signature(self, file: str) -> tuple[int, int] | None:
         """(mtime_ns, size) of a file, as the caches key it: taken once a run; None when it cannot be stat-ed."""
-        signed = self.signatures.get(str(file), _UNSIGNED)
+        signed = self.signatures.get(file, _UNSIGNED)
         if signed is not _UNSIGNED:
             return None if signed is None else (signed[1], signed[0])
         try:
@@ -785,27 +790,27 @@ class IndexBuilder:
             names = self.names_of[relative] = module_names_for(rel, self._package_dirs) or [rel.stem]
         return names
 
-    def module_name(self, file: Path) -> str:
+    def module_name(self, file: str) -> str:
         """The name the index knows a file of the walk by."""
         return self._names(self.relatives[file])[0]
 
-    def package_of(self, file: Path) -> str:
+    def package_of(self, file: str) -> str:
         """The package a file's relative imports start from (`ModuleInfo.package`)."""
         name = self.module_name(file)
-        return name if file.name == "__init__.py" else name.rpartition(".")[0]
+        return name if self.relatives[file].rpartition("/")[2] == "__init__.py" else name.rpartition(".")[0]
 
     @property
-    def files(self) -> list[Path]:
+    def files(self) -> list[str]:
         return list(self.relatives)
 
     def add(
         self,
-        files: Iterable[Path],
+        files: Iterable[str],
         progress: Progress | None = None,
-        unneeded: dict[Path, tuple[tuple[int, int], ...]] | None = None,
-        built: dict[Path, ModuleInfo] | None = None,
+        unneeded: dict[str, tuple[tuple[int, int], ...]] | None = None,
+        built: dict[str, ModuleInfo] | None = None,
     ) -> None:
-        """Index these files (of the walk): from the cache when unchanged, else parsed.
+        """Index these files (of the walk, by text): from the cache when unchanged, else parsed.
 
         `unneeded`: lines of files nobody imports that no rule can need
         (screening.py); a file parsed without them is listed in `index.partial`.
@@ -826,7 +831,7 @@ class IndexBuilder:
             # whole entry is as good, but the analysis would then read the whole file.
             entry = None if file in unneeded else _cached_entry(self.cache, file, relative, names[0], self.signature)
             if entry is None:
-                jobs.append((file, relative, names[0], unneeded.get(file, ())))
+                jobs.append((self.path(file), relative, names[0], unneeded.get(file, ())))
             else:
                 _add_entry(self.index, relative, entry, names)
         progress = progress or NoProgress()
@@ -851,17 +856,22 @@ class IndexBuilder:
 
 
 def _cached_entry(
-    cache, file: Path, relative: str, name: str, signature: Callable[[Path], tuple[int, int] | None]
+    cache, file: str, relative: str, name: str, signature: Callable[[str], tuple[int, int] | None]
 ) -> ModuleInfo | str | None:
     if cache is None:
         return None
     signed = signature(file)
     if signed is None:
         return None
-    entry = cache.lookup(relative, signed, file.read_bytes)
+    entry = cache.lookup(relative, signed, functools.partial(_read_bytes, file))
     if isinstance(entry, ModuleInfo) and entry.name != name:
         return None  # a new __init__.py elsewhere renamed the module
     return entry
+
+
+def _read_bytes(file: str) -> bytes:
+    with open(file, "rb") as handle:
+        return handle.read()
 
 
 def _add_entry(index: ProjectIndex, relative: str, entry: ModuleInfo | str, names: list[str]) -> None:

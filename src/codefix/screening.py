@@ -74,8 +74,9 @@ TEXT_NEEDLES: tuple[str, ...] = tuple(
 )
 
 
-def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None, frozenset[str]]:
-    """The stat signature, module words and `TEXT_NEEDLES` held of one file; words None when it cannot be read or decoded."""
+def _words_of(file: str) -> tuple[tuple[int, int] | None, set[str] | None, frozenset[str]]:
+    """The stat signature, module words and `TEXT_NEEDLES` held of one file (by its path's text); words None when it cannot be read or decoded."""
+    path = Path(file)
     try:
         stat = path.stat()
         text = read_source(path).text
@@ -89,8 +90,8 @@ def _words_of(path: Path) -> tuple[tuple[int, int] | None, set[str] | None, froz
 class _Spelled:
     #: Every module word of the project.
     words: set[str]
-    #: The files that could not be read.
-    unreadable: set[Path]
+    #: The files that could not be read, by their paths' text.
+    unreadable: set[str]
     #: Which of the files read hold each of `TEXT_NEEDLES`.
     needles: NeedleSightings
 
@@ -98,32 +99,33 @@ class _Spelled:
 def _spelled_words(builder: IndexBuilder, workers: int, progress: Progress) -> _Spelled:
     """What the screening reads of every file of the walk (`_Spelled`); unchanged files from the cache.
 
-    Files go by their relative names where they can: on a warm run this loop
-    is most of the work, and a pathlib path costs a Python call to hash.
+    Files go by the text of their paths and by their relative names: on a
+    warm run this loop is most of the work, and a pathlib path costs a
+    Python call to hash.
     """
     cache = WordsCache(builder.cache.folder) if builder.cache is not None else None
     spelled: set[str] = set()
-    unreadable: set[Path] = set()
+    unreadable: set[str] = set()
     holding: dict[str, set[str]] = {needle: set() for needle in TEXT_NEEDLES}
-    to_read: list[tuple[Path, str]] = []
-    for path, relative in builder.relatives.items():
+    to_read: list[tuple[str, str]] = []
+    for file, relative in builder.relatives.items():
         known = None
         if cache is not None and cache.holds(relative):
-            signature = builder.signature(path)
+            signature = builder.signature(file)
             if signature is not None:
                 known = cache.lookup(relative, signature)
         if known is None:
-            to_read.append((path, relative))
+            to_read.append((file, relative))
         else:
             spelled |= known[0]
             for needle in known[1]:
                 holding[needle].add(relative)
     progress.phase("Reading", len(to_read))
-    paths = [path for path, _ in to_read]
-    for (path, relative), (signature, words, needles) in zip(to_read, ordered_map(_words_of, paths, (), workers)):
+    files = [file for file, _ in to_read]
+    for (file, relative), (signature, words, needles) in zip(to_read, ordered_map(_words_of, files, (), workers)):
         progress.advance()
         if words is None:
-            unreadable.add(path)
+            unreadable.add(file)
             continue
         spelled |= words
         for needle in needles:
@@ -133,7 +135,7 @@ def _spelled_words(builder: IndexBuilder, workers: int, progress: Progress) -> _
     if cache is not None:
         cache.forget_missing(set(builder.relatives.values()))
         cache.save()
-    unread = {builder.relatives[path] for path in unreadable}
+    unread = {builder.relatives[file] for file in unreadable}
     read = frozenset(relative for relative in builder.relatives.values() if relative not in unread)
     sightings = NeedleSightings(read, {needle: frozenset(names) for needle, names in holding.items()})
     return _Spelled(spelled, unreadable, sightings)
@@ -144,22 +146,23 @@ def _spelled_words(builder: IndexBuilder, workers: int, progress: Progress) -> _
 Concerns = tuple[bool, tuple[tuple[int, int], ...], ModuleInfo | None]
 
 
-def _concerns(path: Path, rules: Sequence[Rule], builder: IndexBuilder, looked_up: frozenset[str]) -> Concerns:
-    """What the screening learns of this file (`Concerns`); `looked_up`: the rules' `looked_up_names`.
+def _concerns(file: str, rules: Sequence[Rule], builder: IndexBuilder, looked_up: frozenset[str]) -> Concerns:
+    """What the screening learns of this file (by its path's text: `Concerns`); `looked_up`: the rules' `looked_up_names`.
 
     The entry is made here, from the text in hand: indexing such files
     afterwards read and split each one again, in another round of workers.
     """
+    path = builder.path(file)
     try:
         text = read_source(path).text
     except SourceError:
         return True, (), None
-    unneeded = analysis_cut(text, rules, lambda: builder.package_of(path), looked_up)
+    unneeded = analysis_cut(text, rules, lambda: builder.package_of(file), looked_up)
     if unneeded is None:
         return False, (), None
     if not unneeded:
         return True, (), None
-    return True, unneeded, partial_entry(text, path, builder.relatives[path], builder.module_name(path), unneeded)
+    return True, unneeded, partial_entry(text, path, builder.relatives[file], builder.module_name(file), unneeded)
 
 
 def analysis_cut(
@@ -306,32 +309,32 @@ def screened_index(
     spelled, unreadable = read.words, read.unreadable
     named = set(named)
     eager, rest = [], []
-    for path, relative in builder.relatives.items():
+    for file, relative in builder.relatives.items():
         if (
             relative in named
             or relative.rpartition("/")[2] == "__init__.py"
             or module_key(relative) in spelled
-            or (unreadable and path in unreadable)
+            or (unreadable and file in unreadable)
         ):
-            eager.append(path)
+            eager.append(file)
         else:
-            rest.append(path)
+            rest.append(file)
     builder.add(eager, progress)
     if targets is not None:
         reported = set(targets)
-        rest = [path for path in rest if builder.relatives[path] in reported]
+        rest = [file for file in rest if builder.relatives[file] in reported]
     progress.phase("Screening", len(rest))
     concerned, unneeded, built = _screen(rest, rules, builder, workers, progress) if rest else ([], {}, {})
     builder.add(concerned, progress, unneeded, built)
-    indexed = {builder.relatives[path] for path in (*eager, *concerned)}
+    indexed = {builder.relatives[file] for file in (*eager, *concerned)}
     skipped = frozenset(relative for relative in builder.relatives.values() if relative not in indexed)
     return ScreenedIndex(builder.finish(), skipped, read.needles)
 
 
 def _screen(
-    rest: list[Path], rules: Sequence[Rule], builder: IndexBuilder, workers: int, progress: Progress
-) -> tuple[list[Path], dict[Path, tuple[tuple[int, int], ...]], dict[Path, ModuleInfo]]:
-    """Steps 2 and 3 for the files nobody imports: those a rule may report in, their unneeded lines and entries.
+    rest: list[str], rules: Sequence[Rule], builder: IndexBuilder, workers: int, progress: Progress
+) -> tuple[list[str], dict[str, tuple[tuple[int, int], ...]], dict[str, ModuleInfo]]:
+    """Steps 2 and 3 for the files nobody imports (by their paths' text): those a rule may report in, their unneeded lines and entries.
 
     Not called when there are none (a scan of named files, as pre-commit's):
     preparing the probes was a tenth of such a run.
@@ -342,15 +345,15 @@ def _screen(
         probe.prepare(builder.index, resolver)
     looked_up = frozenset().union(*(probe.looked_up_names() for probe in probes))
     probes = _uncovered(probes)
-    concerned: list[Path] = []
-    unneeded: dict[Path, tuple[tuple[int, int], ...]] = {}
-    built: dict[Path, ModuleInfo] = {}
-    for path, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder, looked_up), workers)):
+    concerned: list[str] = []
+    unneeded: dict[str, tuple[tuple[int, int], ...]] = {}
+    built: dict[str, ModuleInfo] = {}
+    for file, (needed, lines, entry) in zip(rest, ordered_map(_concerns, rest, (probes, builder, looked_up), workers)):
         progress.advance()
         if needed:
-            concerned.append(path)
+            concerned.append(file)
             if lines:
-                unneeded[path] = lines
+                unneeded[file] = lines
             if entry is not None:
-                built[path] = entry
+                built[file] = entry
     return concerned, unneeded, built

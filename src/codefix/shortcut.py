@@ -164,10 +164,10 @@ def walk_handed_over(root: Path, paths: Sequence[Path], exclusion: Any):  # -> P
     return handover.walk
 
 
-def state_handed_over(files: list[Path], run_key: str, config: Path | None) -> tuple[str, dict[str, tuple[int, int] | None]] | None:
+def state_handed_over(files: list[str], run_key: str, config: Path | None) -> tuple[str, dict[str, tuple[int, int] | None]] | None:
     """The project state the shortcut computed, and the files' signatures it took, if from this very walk's files, this run key and configuration file."""
     handover = _handover
-    if handover is None or handover.walk.files is not files or handover.run_key != run_key or handover.config != config:
+    if handover is None or handover.walk.file_texts is not files or handover.run_key != run_key or handover.config != config:
         return None
     return handover.state, handover.signatures or {}
 
