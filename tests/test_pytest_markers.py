@@ -202,7 +202,7 @@ CASES = [
     ),
     Case("native_table", (Edit("pyproject.toml", ("tool", "pytest"), ("month_end", "reconciliation")),)),
     Case("pytest_toml", (Edit("pytest.toml", ("pytest",), ("conflict_resolution", "offline_first")),)),
-    Case("tox_ini", (Edit("tox.ini", ("pytest",), ("canary", "migration")),)),
+    Case("tox_ini", (Edit("tox.ini", ("pytest",), ("canary", "migration", "rollback")),)),
     Case("setup_cfg", (Edit("setup.cfg", ("tool:pytest",), ("email", "sms")),)),
     Case("no_config", (Edit("pyproject.toml", INI_OPTIONS, ("e2e", "slow"), created="\n[tool.pytest.ini_options]\n"),)),
     Case(

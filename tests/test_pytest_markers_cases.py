@@ -65,6 +65,10 @@ SPELLINGS = {
     "getattr": "import pytest\n\nMARK = getattr(pytest.mark, 'found')\n",
     "import in function": "def test_x(request):\n    import pytest\n    request.applymarker(pytest.mark.found)\n",
     "with_args": "import pytest\n\nMARK = pytest.mark.found.with_args(len)\n",
+    "assigned alias": "import pytest\n\nmk = pytest.mark\n\n@mk.found\ndef test_x():\n    pass\n",
+    "alias of an alias": "from pytest import mark\n\nm = mark\nother: object = m\n\n@other.found\ndef test_x():\n    pass\n",
+    "assigned module": "import pytest\n\npt = pytest\n\n@pt.mark.found\ndef test_x():\n    pass\n",
+    "alias in a function": "import pytest\n\ndef test_x(request):\n    mk = pytest.mark\n    request.applymarker(mk.found)\n",
 }
 
 
@@ -82,6 +86,12 @@ NOT_USES = {
     "other module mark": "import unittest as mark\n\nX = mark.found\n",
     "dynamic getattr": "import pytest\n\ndef f(name):\n    return getattr(pytest.mark, name)\n",
     "markers read, not set": "def test_x(request):\n    request.node.get_closest_marker('found')\n",
+    "alias shadowed in a function": "import pytest\n\nmk = pytest.mark\n\ndef f():\n    mk = object()\n    return mk.found\n",
+    "alias of another module's mark": "import unittest\n\nmk = unittest.mark\n\nX = mk.found\n",
+    "alias of a class attribute, from a method": (
+        "import pytest\n\nclass TestA:\n    mk = pytest.mark\n\n    def test_x(self):\n        return mk.found\n"
+    ),
+    "aliases of each other": "a = b\nb = a\n\nX = a.found\nY = a.mark.found\n",
 }
 
 

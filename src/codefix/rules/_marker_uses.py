@@ -2,7 +2,7 @@
 
 A marker is used wherever `pytest.mark.<name>` is evaluated, whatever the
 spelling: `import pytest as pt` then `pt.mark.slow`, `from pytest import
-mark as m` then `m.slow`, in decorators, in `pytestmark = [...]` at module
+mark as m` then `m.slow`, a plain alias `mk = pytest.mark` then `mk.slow`, in decorators, in `pytestmark = [...]` at module
 or class level, in `pytest.param(..., marks=...)`, in
 `request.node.add_marker(...)` (which also takes the name as a string), and
 `getattr(pytest.mark, "slow")` with a literal name. Names are resolved by
@@ -124,17 +124,40 @@ def _targets(statement: ast.stmt) -> Iterator[ast.expr]:
         yield from (item.optional_vars for item in statement.items if item.optional_vars is not None)
 
 
-def _scope_bindings(scope: ast.AST) -> dict[str, str | None]:
+#: What a name means in a scope: `pytest`, `pytest.mark`, nothing of them (None), or, for a plain
+#: alias (`mk = pytest.mark`), the expression it is assigned, judged where it is written.
+Meaning = str | ast.expr | None
+
+
+def _aliased_expression(statement: ast.stmt) -> ast.expr | None:
+    """The value of `name = x`, `a = b = x` or `name: T = x` when `x` may mean `pytest` or `pytest.mark`.
+
+    That is a name, or an attribute `mark` (`pytest.mark`); anything else
+    assigned is no marker spelling.
+    """
+    if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name) for target in statement.targets):
+        value = statement.value
+    elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        value = statement.value
+    else:
+        return None
+    if isinstance(value, ast.Name) or (isinstance(value, ast.Attribute) and value.attr == "mark"):
+        return value
+    return None
+
+
+def _scope_bindings(scope: ast.AST) -> dict[str, Meaning]:
     """Names bound in `scope` itself (not in nested functions or classes), with what they mean.
 
     Only statements are read (an assignment expression `(pytest := x)` is
     not seen). A name bound to `pytest` (or `pytest.mark`) by an import keeps
     that meaning even when it is assigned elsewhere in the same scope, as a
-    try/except import fallback would leave it.
+    try/except import fallback would leave it; so does a plain alias
+    (`mk = pytest.mark`), whose expression `_Collector.lookup` judges.
     """
-    bindings: dict[str, str | None] = {}
+    bindings: dict[str, Meaning] = {}
 
-    def bind(name: str, meaning: str | None) -> None:
+    def bind(name: str, meaning: Meaning) -> None:
         if bindings.get(name) is None:
             bindings[name] = meaning
 
@@ -151,10 +174,11 @@ def _scope_bindings(scope: ast.AST) -> dict[str, str | None]:
                 bind(name, meaning)
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bind(statement.name, None)
+        aliased = _aliased_expression(statement)
         for target in _targets(statement):
             for node in ast.walk(target):
                 if isinstance(node, ast.Name):
-                    bind(node.id, None)
+                    bind(node.id, aliased)
         for handler in getattr(statement, "handlers", ()):
             if handler.name:
                 bind(handler.name, None)
@@ -165,13 +189,13 @@ def _scope_bindings(scope: ast.AST) -> dict[str, str | None]:
 class _Scope:
     node: ast.AST
     #: Computed on the first lookup that reaches this scope.
-    bindings: dict[str, str | None] | None = None
+    bindings: dict[str, Meaning] | None = None
 
     @property
     def is_class(self) -> bool:
         return isinstance(self.node, ast.ClassDef)
 
-    def binds(self) -> dict[str, str | None]:
+    def binds(self) -> dict[str, Meaning]:
         if self.bindings is None:
             self.bindings = _scope_bindings(self.node)
         return self.bindings
@@ -185,15 +209,41 @@ def _all_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _all_statements(statement.body)
 
 
-def _pytest_import_names(module: ast.Module) -> dict[str, str]:
-    """Every name some import in the module binds to `pytest` or `pytest.mark`, with which."""
-    return {
+def _pytest_names(module: ast.Module) -> dict[str, str]:
+    """Every name the module may bind to `pytest` or `pytest.mark`, with which: by an import, or a plain alias of one.
+
+    Read by name alone, wherever bound (`lookup` then judges by scope):
+    aliases are followed until no name is added (`mk = pytest.mark`,
+    `m = mk`).
+    """
+    statements = list(_all_statements(module.body))
+    names = {
         name: meaning
-        for statement in _all_statements(module.body)
+        for statement in statements
         if isinstance(statement, (ast.Import, ast.ImportFrom))
         for name, meaning in _import_bindings(statement)
         if meaning is not None
     }
+    aliases = [(statement, value) for statement in statements if (value := _aliased_expression(statement)) is not None]
+    changed = bool(names)
+    while changed:
+        changed = False
+        for statement, value in aliases:
+            meaning = _spelled_meaning(value, names)
+            for target in _targets(statement):
+                if meaning is not None and isinstance(target, ast.Name) and target.id not in names:
+                    names[target.id] = meaning
+                    changed = True
+    return names
+
+
+def _spelled_meaning(value: ast.expr, names: dict[str, str]) -> str | None:
+    """What `value` may mean by its spelling: a name known to mean one, or `<pytest name>.mark`."""
+    if isinstance(value, ast.Name):
+        return names.get(value.id)
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and names.get(value.value.id) == PYTEST:
+        return PYTEST_MARK
+    return None
 
 
 def _mark_lines(text: str, mark_aliases: Iterable[str]) -> list[int]:
@@ -246,7 +296,9 @@ class _Collector(ast.NodeVisitor):
         self.text = text
         self._lines: list[str] | None = None
         self.constants = _module_constants(module)
-        self.pytest_names = _pytest_import_names(module)
+        self.pytest_names = _pytest_names(module)
+        #: (name, scope depth) of the aliases being judged, against `a = b; b = a`.
+        self._judging: set[tuple[str, int]] = set()
         self.mark_lines = _mark_lines(text, [n for n, m in self.pytest_names.items() if m == PYTEST_MARK])
         self.scopes = [_Scope(module)]
         self.loops: list[tuple[str, list[str]]] = []
@@ -286,23 +338,36 @@ class _Collector(ast.NodeVisitor):
         end_line = node.end_lineno or node.lineno
         return node.lineno, self._column(node.lineno, node.col_offset), end_line, self._column(end_line, node.end_col_offset or 0)
 
-    def lookup(self, name: str) -> str | None:
-        """What `name` means here: `pytest`, `pytest.mark`, or None for anything else."""
+    def lookup(self, name: str, depth: int | None = None) -> str | None:
+        """What `name` means here (or in the scope at `depth` of the stack): `pytest`, `pytest.mark`, or None."""
         if name not in self.pytest_names:
             return None
-        innermost = self.scopes[-1]
-        for scope in reversed(self.scopes):
+        scopes = self.scopes if depth is None else self.scopes[: depth + 1]
+        innermost = scopes[-1]
+        for at in range(len(scopes) - 1, -1, -1):
+            scope = scopes[at]
             if scope.is_class and scope is not innermost:
                 continue  # class bodies are not visible from the methods inside them
             bindings = scope.binds()
             if name in bindings:
-                return bindings[name]
+                meaning = bindings[name]
+                return self._alias_meaning(name, meaning, at) if isinstance(meaning, ast.expr) else meaning
         return None
 
-    def meaning(self, node: ast.AST) -> str | None:
+    def _alias_meaning(self, name: str, value: ast.expr, depth: int) -> str | None:
+        """What an alias means: its value, judged in the scope that assigns it."""
+        if (name, depth) in self._judging:
+            return None
+        self._judging.add((name, depth))
+        try:
+            return self.meaning(value, depth)
+        finally:
+            self._judging.discard((name, depth))
+
+    def meaning(self, node: ast.AST, depth: int | None = None) -> str | None:
         if isinstance(node, ast.Name):
-            return self.lookup(node.id)
-        if isinstance(node, ast.Attribute) and node.attr == "mark" and self.meaning(node.value) == PYTEST:
+            return self.lookup(node.id, depth)
+        if isinstance(node, ast.Attribute) and node.attr == "mark" and self.meaning(node.value, depth) == PYTEST:
             return PYTEST_MARK
         return None
 

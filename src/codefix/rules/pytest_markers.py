@@ -77,7 +77,8 @@ class PytestMarkers(ProjectRule):
     ## What it does
     Finds every pytest marker the tests use, however it is spelled
     (`@pytest.mark.slow`, `pt.mark.slow` after `import pytest as pt`,
-    `from pytest import mark`, `pytestmark = [...]` at module or class level,
+    `from pytest import mark`, `mk = pytest.mark` then `@mk.slow`,
+    `pytestmark = [...]` at module or class level,
     `pytest.param(..., marks=...)`, `request.node.add_marker(...)`,
     `getattr(pytest.mark, "slow")`), and reports the ones that the
     configuration file pytest actually uses for those tests does not
