@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from codefix.lexical import AWAITABLE_CONSUMERS
 from codefix.index import (
     ImportRef,
     ModuleInfo,
@@ -108,6 +109,15 @@ def reference_aliased_callees(callees: set[str], aliases: dict[str, set[str]]) -
         found |= more
 
 
+def reference_consumers(tree: ast.Module) -> set[str]:
+    """The APIs taking awaitables, and every name an import binds one to (`run as start`), from the tree."""
+    consumers = set(AWAITABLE_CONSUMERS)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            consumers.update(alias.asname for alias in node.names if alias.asname and alias.name in AWAITABLE_CONSUMERS)
+    return consumers
+
+
 def reference_module(tree: ast.Module, name: str, path: str, is_package: bool, text: str = "") -> ModuleInfo:
     info = ModuleInfo(name=name, path=path, is_package=is_package)
     class_bodies: set[int] = set()
@@ -121,8 +131,9 @@ def reference_module(tree: ast.Module, name: str, path: str, is_package: bool, t
         for statement in node.body
         for inner in ast.walk(statement)
     }
+    consumers = reference_consumers(tree)
     for node in ast.walk(tree):
-        awaited.update(key for _, key in _awaited_calls_at(node))
+        awaited.update(key for _, key in _awaited_calls_at(node, consumers))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             bound = {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
             imported.update(bound)
@@ -183,6 +194,10 @@ ODD_SHAPES = {
         "async def f(make):\n    grab = fetch; keep = None\n    loop = loop\n    await grab()\n    await w.load()\n"
         "    await second()\n    await keep()\n    await loop()\n    await (make)()\n"
     ),
+    "consumers under other names": (
+        "import asyncio\nfrom asyncio import run as start, gather as g\n\nbegin = asyncio.run\nagain = begin\n\n\n"
+        "def main():\n    start(one())\n    begin(two())\n    g(three(), four())\n    again(five())\n    other(six())\n"
+    ),
     "aliases the text does not read plainly": (
         "async def f():\n    grab = (load)\n    other = (\n        load\n    )\n    await grab()\n    await other()\n"
     ),
@@ -203,6 +218,8 @@ def test_the_shapes_are_not_trivially_equal():
     aliased = assert_same_entry(ODD_SHAPES["aliases of awaited callees"])
     assert aliased.awaited_callees == {"grab", "fetch", "load", "w.load", "ws.load", "second", "pkg.make", "keep", "loop", "make"}
     assert assert_same_entry(ODD_SHAPES["aliases the text does not read plainly"]).awaited_callees == {"grab", "other"}
+    renamed = assert_same_entry(ODD_SHAPES["consumers under other names"])
+    assert renamed.awaited_callees == {"one", "three", "four"}  # `begin = asyncio.run` is not read (consumer_names)
     imports = assert_same_entry(ODD_SHAPES["local imports and returned calls"]).functions_by_line[1]
     assert ("c", ImportRef("pkg.impl", "connect")) in imports.local_imports and imports.returned_calls == ("c",)
 

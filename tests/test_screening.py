@@ -115,8 +115,8 @@ REACH = {
     # `grab = factory` in the calling module, a file nobody imports: the screening reads the alias
     # (`assigned_aliases.py`), so `grab()` is a concern. `run_me.py` imports the factory `as` another name.
     "scripts/aliased.py": "from pkg import factory\n\ngrab = factory\n\n\ndef main():\n    with grab() as c:\n        return c\n",
-    # `run` imported under another name and handed a synchronous call: not reported today (the rule
-    # collects calls spelled `run(`), screened or not; the screening keeps the file all the same.
+    # `run` imported under another name and handed a synchronous call: the calls of `start` are
+    # concerns (`lexical.consumer_names`), and the rule looks at them, screened or not.
     "scripts/runner.py": "from asyncio import run as start\nfrom pkg.sub.deep import sync_helper\n\n\ndef main():\n    start(sync_helper())\n",
     # Awaits no call, and spells "run" only inside words: no concern.
     "scripts/awaits_names.py": "async def main(fut):\n    running = True\n    await fut\n    return running\n",
@@ -153,6 +153,7 @@ def test_modules_reached_without_a_plain_name(tmp_path: Path, fix: bool, monkeyp
         ("scripts/deep_alias.py", "await-sync"),
         ("scripts/local_only.py", "await-sync"),
         ("scripts/renamed.py", "await-sync"),
+        ("scripts/runner.py", "await-sync"),
         ("scripts/aliased.py", "async-context"),
         ("scripts/own_factory.py", "async-context"),
         ("scripts/decorated.py", "async-context"),

@@ -24,7 +24,7 @@ from pathlib import Path
 from codefix.discovery import Exclusion, path_maker, iter_python_files, relative_names
 from codefix import pyast
 from codefix.assigned_aliases import AssignedAliases
-from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, lines_at, split_lines, starts_word, word_offsets
+from codefix.lexical import AWAITABLE_CONSUMERS, AWAITED, blank_lines, consumer_names, lines_at, split_lines, starts_word, word_offsets
 from codefix.parallel import ignore_interrupts
 from codefix.progress import NoProgress, Progress
 from codefix.sourcefile import SourceError, decode_source
@@ -330,13 +330,16 @@ def _callee_key(node: ast.expr) -> str | None:
     return f"{node.id}.{last}" if isinstance(node, ast.Name) else None
 
 
-def _awaited_calls_at(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    """(node, callee key) for `await f()` and for `f()` handed to `asyncio.run` & co."""
+def _awaited_calls_at(node: ast.AST, consumers: Collection[str] = _AWAITABLE_CONSUMERS) -> Iterator[tuple[ast.AST, str]]:
+    """(node, callee key) for `await f()` and for `f()` handed to `asyncio.run` & co.
+
+    `consumers`: the names a call of which hands its argument to such an API (`lexical.consumer_names`).
+    """
     if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
         key = _callee_key(node.value.func)
         if key:
             yield node, key
-    elif isinstance(node, ast.Call) and _last_name(node.func) in _AWAITABLE_CONSUMERS:
+    elif isinstance(node, ast.Call) and _last_name(node.func) in consumers:
         for arg in node.args:
             if isinstance(arg, ast.Call) and (key := _callee_key(arg.func)):
                 yield node, key
@@ -347,9 +350,9 @@ _SIGNAL_WORDS = ("await", "yield", *sorted(_AWAITABLE_CONSUMERS))
 _BLOCKS = ("body", "orelse", "finalbody")
 
 
-def _signal_lines(text: str) -> set[int]:
-    """Lines (numbered as the tokenizer does) that spell a word of `_SIGNAL_WORDS`."""
-    return set(lines_at(text, word_offsets(text, _SIGNAL_WORDS)))
+def _signal_lines(text: str, consumers: Collection[str] = _AWAITABLE_CONSUMERS) -> set[int]:
+    """Lines (numbered as the tokenizer does) that spell a word of `_SIGNAL_WORDS`, or a name of `consumers`."""
+    return set(lines_at(text, word_offsets(text, {*_SIGNAL_WORDS, *consumers})))
 
 
 class _ModuleWalk:
@@ -362,8 +365,9 @@ class _ModuleWalk:
     visited every node twice and was most of a cold index build.)
     """
 
-    def __init__(self, info: ModuleInfo, signals: set[int] | None):
+    def __init__(self, info: ModuleInfo, signals: set[int] | None, consumers: Collection[str] = _AWAITABLE_CONSUMERS):
         self.info = info
+        self.consumers = consumers
         self.package = info.package
         #: None: no text to read words from; walk every expression.
         self.signals = signals
@@ -441,7 +445,7 @@ class _ModuleWalk:
         pending: list[tuple[ast.AST, bool]] = [(root, False)]
         while pending:
             node, in_lambda = pending.pop()
-            for _, callee in _awaited_calls_at(node):
+            for _, callee in _awaited_calls_at(node, self.consumers):
                 self.awaited.add(callee)
             if facts is not None and not in_lambda and isinstance(node, (ast.Yield, ast.YieldFrom)):
                 facts.is_generator = True
@@ -476,12 +480,13 @@ def awaited_call_lines(text: str) -> Iterator[tuple[int, str | None]]:
             continue
         head, _, last = callee.partition(".")
         yield line, f"{head}.{callee.rpartition('.')[2]}" if last else head
-    for line in lines_at(text, word_offsets(text, _AWAITABLE_CONSUMERS)):
+    for line in lines_at(text, word_offsets(text, consumer_names(text))):
         yield line, None
 
 
 def _collect_functions(tree: ast.Module, info: ModuleInfo, text: str | None = None) -> None:
-    walk = _ModuleWalk(info, _signal_lines(text) if text is not None else None)
+    consumers = consumer_names(text) if text is not None else _AWAITABLE_CONSUMERS
+    walk = _ModuleWalk(info, _signal_lines(text, consumers) if text is not None else None, consumers)
     walk.block(tree.body, None)
     info.functions_by_line = dict(sorted(info.functions_by_line.items()))
     # An alias of a callee (`fetch = load`) may be what is awaited: the prefilters judge the aliased names too.

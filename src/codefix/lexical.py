@@ -253,6 +253,26 @@ _CONSUMER_CALL_REVERSED = re.compile(r"\(\s*(?:" + _REVERSED_CONSUMERS + ")")
 _RENAMED_REVERSED = re.compile(r"sa(?<!\wsa)[\s\\]+(\w+)")
 
 
+#: A word, `as`, and the plain name it binds (`get_client as warehouse`), matched at the word.
+RENAMED_TO = re.compile(r"\w+[\s\\]+as[\s\\]+([^\W\d]\w*)")
+
+
+def consumer_names(text: str, renamed: list[tuple[int, str]] | None = None) -> frozenset[str]:
+    """`AWAITABLE_CONSUMERS`, and the names this text imports one as: `from asyncio import run as start`.
+
+    A call of such a name hands its argument to the API as surely as a call
+    spelled with the API's own name. An assignment (`start = asyncio.run`)
+    is not read: looking for one cost a search of every file's text per API,
+    2% of a cold scan, for a shape rarer still. `renamed`: the text's
+    `renamed_words`, when the caller has them.
+    """
+    names = set(AWAITABLE_CONSUMERS)
+    for offset, word in renamed_words(text) if renamed is None else renamed:
+        if word in AWAITABLE_CONSUMERS and (bound := RENAMED_TO.match(text, offset)) is not None:
+            names.add(bound.group(1))
+    return frozenset(names)
+
+
 def renamed_words(text: str, reversed_text: str | None = None) -> list[tuple[int, str]]:
     """(offset, word) of each word written before `as` (`import f as g`, `from m import f as g`).
 
@@ -288,11 +308,16 @@ def _names_a_consumer(reversed_text: str, renamed: list[tuple[int, str]]) -> boo
 
 
 def _consumer_offsets(text: str) -> list[int]:
-    """Where each call or renaming import of an API taking awaitables starts (its name's first character)."""
+    """Where each call or renaming import of an API taking awaitables starts (its name's first character).
+
+    Calls of a name the text binds to one (`consumer_names`) count too.
+    """
     end, reversed_text = len(text), text[::-1]
     called = [end - match.end() for match in _CONSUMER_CALL_REVERSED.finditer(reversed_text)]
-    renamed = [offset for offset, word in renamed_words(text, reversed_text) if word in AWAITABLE_CONSUMERS]
-    return sorted(called + renamed)
+    words = renamed_words(text, reversed_text)
+    renamed = [offset for offset, word in words if word in AWAITABLE_CONSUMERS]
+    bound = consumer_names(text, words).difference(AWAITABLE_CONSUMERS)
+    return sorted(called + renamed + (calls_of(text, bound, reversed_text) if bound else []))
 
 
 def awaited_callees(text: str) -> list[tuple[int, str | None]]:

@@ -26,7 +26,7 @@ from codefix import pyast
 from codefix.assigned_aliases import AssignedAliases
 from codefix.callees import qualify
 from codefix.lazy_libcst import cst
-from codefix.lexical import ScreenedText, calls_of
+from codefix.lexical import RENAMED_TO, ScreenedText, calls_of
 from codefix.index import (
     ClassInfo,
     FunctionInfo,
@@ -814,8 +814,6 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
     return words | PROTOCOL_ATTRIBUTES
 
 
-#: A renamed word, `as`, and the name it binds (`get_client as warehouse`).
-_RENAMED_TO = re.compile(r"\w+[\s\\]+as[\s\\]+([^\W\d]\w*)")
 
 
 def _own_names_of_targets(screened: ScreenedText, trigger_words: frozenset[str], defining_words: Iterable[str]) -> set[str]:
@@ -835,7 +833,7 @@ def _own_names_of_targets(screened: ScreenedText, trigger_words: frozenset[str],
     names: set[str] = set()
     for offset, word in screened.renamed_words:
         if word in trigger_words:
-            renamed = _RENAMED_TO.match(text, offset)
+            renamed = RENAMED_TO.match(text, offset)
             if renamed is None:  # `as` followed by no plain name: a shape not followed here, any bound name may be one
                 return screened.called_words & screened.local_words
             names.add(renamed.group(1))

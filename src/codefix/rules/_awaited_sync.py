@@ -15,7 +15,7 @@ from codefix.callees import Verdict, classify
 from codefix.assigned_aliases import AssignedAliases
 from codefix.index import FunctionInfo, ImportRef, ModuleInfo, ProjectIndex, awaited_call_lines
 from codefix.lazy_libcst import cst
-from codefix.lexical import ScreenedText
+from codefix.lexical import AWAITABLE_CONSUMERS, ScreenedText, consumer_names
 from codefix.resolution import Defined, External, Missing, Outcome, Resolver, Unbound, callee_parts
 from codefix.rules.base import FileContext, Report, Rule
 
@@ -285,7 +285,7 @@ class AwaitedSyncCallRule(Rule):
         collector = context.collected(AwaitSites)  # shared with the sibling rule
         for node in collector.awaits:
             yield from self.check_await(context, node)
-        for call in collector.calls:
+        for call in [*collector.calls, *_calls_of_renamed_consumers(context)]:
             yield from self.check_awaitable_required(context, call)
 
     def check_await(self, context: FileContext, node: cst.Await) -> Iterator[Report]:
@@ -357,6 +357,22 @@ class AwaitedSyncCallRule(Rule):
             if not any(isinstance(outcome, (External, Defined)) for outcome in outcomes):
                 return "first"
         return None
+
+
+def _calls_of_renamed_consumers(context: FileContext) -> list[cst.Call]:
+    """Calls of a name the file binds to an API taking awaitables (`run as start`, `start = asyncio.run`).
+
+    `AwaitSites` collects calls by the APIs' own names; a file binding one
+    to another name is rare, and only then is every call looked at.
+    """
+    if context.text is None:
+        return []
+    renamed = consumer_names(context.text).difference(AWAITABLE_CONSUMERS)
+    if not renamed:
+        return []
+    from codefix.rules._call_inventory import CallInventory  # defining it imports LibCST (lazy_libcst.py)
+
+    return [call for call in context.collected(CallInventory).calls if isinstance(call.func, cst.Name) and call.func.value in renamed]
 
 
 def renamed_exports(
