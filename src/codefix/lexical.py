@@ -310,7 +310,7 @@ def _names_a_consumer(reversed_text: str, renamed: list[tuple[int, str]]) -> boo
 def _consumer_offsets(text: str) -> list[int]:
     """Where each call or renaming import of an API taking awaitables starts (its name's first character).
 
-    Calls of a name the text binds to one (`consumer_names`) count too.
+    Calls of a name the text imports one as (`consumer_names`) count too.
     """
     end, reversed_text = len(text), text[::-1]
     called = [end - match.end() for match in _CONSUMER_CALL_REVERSED.finditer(reversed_text)]

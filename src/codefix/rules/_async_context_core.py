@@ -814,8 +814,6 @@ def _words_defining_targets(index: ProjectIndex) -> set[str]:
     return words | PROTOCOL_ATTRIBUTES
 
 
-
-
 def _own_names_of_targets(screened: ScreenedText, trigger_words: frozenset[str], defining_words: Iterable[str]) -> set[str]:
     """Names a module may bind a target to, besides the trigger words: it defines one, or imports one `as` another name.
 

@@ -360,7 +360,7 @@ class AwaitedSyncCallRule(Rule):
 
 
 def _calls_of_renamed_consumers(context: FileContext) -> list[cst.Call]:
-    """Calls of a name the file binds to an API taking awaitables (`run as start`, `start = asyncio.run`).
+    """Calls of a name the file imports an API taking awaitables as (`from asyncio import run as start`).
 
     `AwaitSites` collects calls by the APIs' own names; a file binding one
     to another name is rare, and only then is every call looked at.
