@@ -82,6 +82,13 @@ class AwaitSync(AwaitedSyncCallRule):
         Example("import functools\n\ndef deco(f):\n    return f\n\n@deco\ndef load():\n    return 1\n\nasync def main():\n    await load()\n"),
         Example("import pytest\n\ndef load():\n    return 1\n\n@pytest.mark.xfail(raises=TypeError)\nasync def test_it():\n    await load()\n", 1),
         Example("import asyncio\n\ndef load():\n    return 1\n\ndef main():\n    asyncio.run(load())\n", 1),
+        Example("from asyncio import run as start\n\ndef load():\n    return 1\n\ndef main():\n    start(load())\n", 1),
+        Example(
+            "def load():\n    return {}\n\nasync def main():\n    fetch = load\n    return await fetch()\n",
+            1,
+            "def load():\n    return {}\n\nasync def main():\n    fetch = load\n    return fetch()\n",
+        ),
+        Example("async def load():\n    return {}\n\nfetch = load\n\nasync def main():\n    return await fetch()\n"),
         Example("def load():\n    return 1\n\nasync def main():\n    x = await load()  # codefix: ignore[await-sync]\n"),
         Example('def load():\n    return 1\n\nasync def main():\n    """>>> await load()"""\n    return "await load()"  # await load()\n'),
     )

@@ -163,6 +163,7 @@ class PytestMarkers(ProjectRule):
         Example("import pytest\n\n@pytest.mark.asyncio\nasync def test_fetch():\n    pass\n"),
         Example("from pytest import mark\n\n@mark.parametrise('n', [1, 2])\ndef test_square(n):\n    pass\n", 1),
         Example("import pytest as pt\n\npytestmark = [pt.mark.asyncio_]\n", 1),
+        Example("import pytest\n\nmk = pytest.mark\n\n@mk.xfial\ndef test_sync():\n    pass\n", 1),
     )
 
     @classmethod
