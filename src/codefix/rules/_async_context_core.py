@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -317,8 +317,8 @@ class AsyncContextRule(Rule):
         self._defining_words: list[str] = sorted(PROTOCOL_ATTRIBUTES | {"asynccontextmanager"})
         self._is_project_module: Callable[[str], bool] = lambda dotted: True
         self.async_methods: frozenset[str] = frozenset()
-        #: The file `judge` last read aliases of, and those aliases (`_aliases_in`).
-        self._aliases_read: tuple[FileContext, Collection[str]] | None = None
+        #: The text `word_targets_in` last read, and its answer: the prefilters and `judge` ask of the same file in turn.
+        self._words_read: tuple[str, Mapping[str, set[ContextTarget]]] | None = None
 
     # What is a target: decided by the public rules.
 
@@ -410,12 +410,15 @@ class AsyncContextRule(Rule):
         The prefilters and `judge` go by the name a call spells; a plain
         alias in the calling file is spelled nowhere else.
         """
+        if self._words_read is not None and self._words_read[0] is text:
+            return self._words_read[1]
         aliased = AssignedAliases(text).names_for(self.trigger_words) if self.trigger_words else {}
-        if not aliased:
-            return self.word_targets
-        words = dict(self.word_targets)
-        for name, targets_words in aliased.items():
-            words[name] = set(words.get(name, ())).union(*(self.word_targets[word] for word in targets_words))
+        words: Mapping[str, set[ContextTarget]] = self.word_targets
+        if aliased:
+            words = dict(self.word_targets)
+            for name, targets_words in aliased.items():
+                words[name] = set(words.get(name, ())).union(*(self.word_targets[word] for word in targets_words))
+        self._words_read = (text, words)
         return words
 
     @property
@@ -480,7 +483,8 @@ class AsyncContextRule(Rule):
 
     def judge(self, context: FileContext, call: cst.Call) -> Site | None:
         parts = callee_parts(call.func)
-        if not parts or (parts[-1] not in self.trigger_words and parts[-1] not in self._aliases_in(context)):
+        words = self.word_targets_in(context.text) if context.text is not None else self.word_targets
+        if not parts or parts[-1] not in words:
             return None
         outcomes = _callee_outcomes(context, call.func)
         found = [target for target in map(self.target_of, outcomes) if target is not None]
@@ -488,13 +492,6 @@ class AsyncContextRule(Rule):
             return None
         name = context.module.code_for_node(call.func)
         return Site(call, found[0], name, every_binding=len(found) == len(outcomes))
-
-    def _aliases_in(self, context: FileContext) -> Collection[str]:
-        """The names the file's text assigns a target to (`word_targets_in`), read once per file."""
-        if self._aliases_read is None or self._aliases_read[0] is not context:
-            words = self.word_targets_in(context.text) if context.text is not None else self.word_targets
-            self._aliases_read = (context, words.keys() - self.trigger_words)
-        return self._aliases_read[1]
 
     def check(self, context: FileContext) -> Iterator[Report]:
         if not self.trigger_words:
